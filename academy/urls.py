@@ -1,0 +1,23 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+
+from academy import health, metrics
+from academy.jobs import apis as jobs
+from academy.progress import apis as progress
+from academy.tenants import apis as tenants
+from academy.videos import apis as videos
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/v1/auth/token/", tenants.TokenObtainApi.as_view(), name="auth-token"),
+    path("api/v1/auth/password/", tenants.PasswordChangeApi.as_view(), name="auth-password"),
+    path("api/v1/tasks/active/", progress.ActiveTasksApi.as_view(), name="tasks-active"),
+    path("api/v1/jobs/<str:job_id>/progress/", jobs.JobProgressApi.as_view(), name="job-progress"),
+    path("api/v1/jobs/<str:job_id>/retry/", jobs.JobRetryApi.as_view(), name="job-retry"),
+    path("api/v1/jobs/<str:job_id>/", jobs.JobDetailApi.as_view(), name="job-detail"),
+    path("api/v1/ai/jobs/", jobs.AiJobCreateApi.as_view(), name="ai-job-create"),
+    path("media/videos/<str:video_id>/progress/", videos.VideoProgressApi.as_view(), name="video-progress"),
+    path("media/videos/<str:video_id>/", videos.VideoDetailApi.as_view(), name="video-detail"),
+]

@@ -1,0 +1,68 @@
+"""Shared fixtures: a real PostgreSQL and a real Redis (started by scripts/services.py)."""
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from academy.progress.client import get_redis
+
+
+def pytest_configure(config):
+    # Password hashing is a cost we measure in benchmarks, not one to pay in every test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Refuse to run on anything but PostgreSQL: SQLite is for the demo only."""
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine:
+        pytest.exit(f"Tests need PostgreSQL (DATABASE_URL); got {engine}. Run `make test`.", returncode=3)
+    yield
+
+
+@pytest.fixture
+def redis_client():
+    """The real Redis, emptied before and after the test."""
+    client = get_redis()
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis(redis_client):
+    yield
+
+
+@pytest.fixture
+def make_member(db):
+    """Create a tenant member and return (tenant, user, token)."""
+    from academy.tenants.models import Role
+    from academy.tenants.services import tenant_create, token_obtain, user_create
+
+    counter = iter(range(1, 10_000))
+
+    def make(*, tenant=None, role=Role.OWNER, password="pw-123456"):
+        tenant = tenant or tenant_create(name=f"Academy {next(counter)}")
+        username = f"user{tenant.pk}-{next(counter)}"
+        user = user_create(username=username, password=password, tenant_id=tenant.pk, role=role)
+        token = token_obtain(username=username, password=password, tenant_id=tenant.pk)["access"]
+        return tenant, user, token
+
+    return make
+
+
+@pytest.fixture
+def api():
+    """An API client: api(token) returns one sending that bearer token."""
+
+    def make(token: str | None = None) -> APIClient:
+        client = APIClient()
+        if token:
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return client
+
+    return make
