@@ -33,7 +33,10 @@ def redis_client():
 
 
 @pytest.fixture(autouse=True)
-def _clean_redis(redis_client):
+def _clean_redis(request):
+    """Give every database test an empty Redis too; pure tests need no servers at all."""
+    if "django_db" in request.keywords or {"db", "transactional_db", "live_server"} & set(request.fixturenames):
+        request.getfixturevalue("redis_client")
     yield
 
 

@@ -38,6 +38,10 @@ end
 
 local ns, np, nt = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local i = 9
+if rank >= 2 then
+  -- A terminal state replaces the running fields (heartbeat and the like) entirely.
+  redis.call('DEL', KEYS[1])
+end
 local fields = {'status', status, 'attempt', ARGV[1]}
 for _ = 1, ns * 2 do
   fields[#fields + 1] = ARGV[i]
