@@ -1,7 +1,7 @@
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from academy import health, metrics
+from academy import health, metrics, webapp
 from academy.jobs import apis as jobs
 from academy.progress import apis as progress
 from academy.tenants import apis as tenants
@@ -20,4 +20,6 @@ urlpatterns = [
     path("api/v1/ai/jobs/", jobs.AiJobCreateApi.as_view(), name="ai-job-create"),
     path("media/videos/<str:video_id>/progress/", videos.VideoProgressApi.as_view(), name="video-progress"),
     path("media/videos/<str:video_id>/", videos.VideoDetailApi.as_view(), name="video-detail"),
+    # Last: everything else is the web app (its assets and its client-side routes).
+    re_path(r"^(?P<path>(?!api/|media/).*)$", webapp.web_file, name="web"),
 ]
