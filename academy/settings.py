@@ -1,4 +1,5 @@
 """Settings, read from the environment (see the README's configuration table)."""
+import json
 import os
 from pathlib import Path
 
@@ -151,3 +152,25 @@ LOGGING = {
 
 # Job results larger than this stay in the DB; Redis keeps a summary and a reference.
 JOB_RESULT_REDIS_MAX_BYTES = env_int("JOB_RESULT_REDIS_MAX_BYTES", 8192)
+
+# Video pipeline (academy/videos). Empty VIDEO_MAX_DURATION / VIDEO_ENCODE_TIMEOUT = no limit.
+VIDEO_MAX_UPLOAD_BYTES = env_int("VIDEO_MAX_UPLOAD_BYTES", 2 * 1024**3)
+VIDEO_MAX_DURATION = env_int("VIDEO_MAX_DURATION", 4 * 3600)  # seconds of video
+# Below PROCESSING_STATUS_TTL and the broker's visibility timeout (6 h), so a slow encode
+# ends FAILED before its status could expire or its message be delivered twice.
+VIDEO_ENCODE_TIMEOUT = env_int("VIDEO_ENCODE_TIMEOUT", 5 * 3600)
+VIDEO_PLAYBACK_TTL = env_int("VIDEO_PLAYBACK_TTL", 4 * 3600)  # lifetime of a signed HLS URL
+# One progress write per second at most: viewers poll every 1-5 s anyway.
+VIDEO_PROGRESS_INTERVAL = float(os.environ.get("VIDEO_PROGRESS_INTERVAL", "1.0"))
+# Uploads above this stream to a temp file (FILE_UPLOAD_TEMP_DIR) instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
+# Uploads and HLS output go through the default storage: MEDIA_ROOT, or an S3-compatible
+# bucket with STORAGE_BACKEND=storages.backends.s3.S3Storage and STORAGE_OPTIONS='{"bucket_name": ...}'.
+STORAGES = {
+    "default": {
+        "BACKEND": os.environ.get("STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": json.loads(os.environ.get("STORAGE_OPTIONS") or "{}"),
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

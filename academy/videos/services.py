@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from academy.progress.keys import TaskRef
 from academy.progress.publish import publish, publish_on_commit
+from academy.videos import storage
 from academy.videos.models import Video, VideoStatus
 from academy.videos.selectors import video_ref, video_state
 
@@ -22,6 +23,20 @@ def video_create(*, tenant_id: int, title: str, source: str = "", created_by_id:
         if enqueue:
             _enqueue(video)
     return video
+
+
+def video_upload(*, tenant_id: int, title: str, file, created_by_id: int | None = None) -> Video:
+    """Store an uploaded file, then save its video PENDING and queue the encoding.
+
+    The file is judged by ffprobe in the worker, never by its name here.
+    """
+    source = storage.source_save(tenant_id=tenant_id, file=file)
+    try:
+        return video_create(tenant_id=tenant_id, title=title, source=source, created_by_id=created_by_id)
+    except BaseException:
+        # No row points at the file: don't leave it behind.
+        storage.source_delete(source)
+        raise
 
 
 def _enqueue(video: Video) -> None:
