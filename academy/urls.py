@@ -18,6 +18,9 @@ urlpatterns = [
     path("api/v1/jobs/<str:job_id>/retry/", jobs.JobRetryApi.as_view(), name="job-retry"),
     path("api/v1/jobs/<str:job_id>/", jobs.JobDetailApi.as_view(), name="job-detail"),
     path("api/v1/ai/jobs/", jobs.AiJobCreateApi.as_view(), name="ai-job-create"),
+    path("media/videos/", videos.VideoUploadApi.as_view(), name="video-upload"),
+    path("media/videos/<str:video_id>/retry/", videos.VideoRetryApi.as_view(), name="video-retry"),
+    path("media/hls/<str:token>/<path:path>", videos.hls_file, name="video-hls"),
     path("media/videos/<str:video_id>/progress/", videos.VideoProgressApi.as_view(), name="video-progress"),
     path("media/videos/<str:video_id>/", videos.VideoDetailApi.as_view(), name="video-detail"),
     # Last: everything else is the web app (its assets and its client-side routes).
