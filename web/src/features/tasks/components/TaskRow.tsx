@@ -1,0 +1,137 @@
+import { ErrorMessage } from '../../../components/ErrorMessage'
+import { ProgressBar } from '../../../components/ProgressBar'
+import { useI18n, type MessageKey, type Translate } from '../../../lib/i18n'
+import { useJob } from '../api/get-job'
+import { useJobProgress } from '../api/get-job-progress'
+import { useVideo } from '../api/get-video'
+import { useVideoProgress } from '../api/get-video-progress'
+import { backoffMs } from '../polling'
+import { isFinal, type PollerState } from '../poller'
+import { trackedTasks, type TrackedTask } from '../store'
+import { usePoller } from '../task-query'
+import { jobView, videoView, type TaskView } from '../task-view'
+import { jobTypeLabel, remainingText, statusLabel } from './labels'
+
+type RowProps = {
+  task: TrackedTask
+  label: string
+  href: string | null
+  view: TaskView | null
+  poller: PollerState
+  progressError: unknown
+  detailError: unknown
+}
+
+function pollerText(poller: PollerState, t: Translate): string | null {
+  switch (poller.kind) {
+    case 'backing-off':
+      return t('task.retrying', { seconds: backoffMs(poller.failures) / 1000 })
+    case 'stopped':
+      return t(poller.reason === 'not-found' ? 'task.stoppedNotFound' : 'task.stoppedUnauthorized')
+    default:
+      return null
+  }
+}
+
+function TaskRowView({ task, label, href, view, poller, progressError, detailError }: RowProps) {
+  const { t } = useI18n()
+  const status = view?.status ?? 'UNKNOWN'
+  const note = pollerText(poller, t)
+  return (
+    <li
+      className="task-row"
+      data-testid="task-row"
+      data-kind={task.kind}
+      data-task-id={task.id}
+      data-status={status}
+      data-poller={poller.kind}
+    >
+      <div className="task-head">
+        {href ? <a href={href}>{label}</a> : <span>{label}</span>}
+        <span className={`badge badge-${status.toLowerCase()}`} data-testid="task-status">
+          {statusLabel(status, t)}
+        </span>
+      </div>
+      <ProgressBar value={view?.percent ?? 0} label={label} testId="task-progress" />
+      <div className="task-meta">
+        {view?.step && (
+          <span data-testid="task-step">
+            {view.step.index !== null && view.step.total !== null
+              ? t('task.stepOf', { index: view.step.index, total: view.step.total, name: view.step.name })
+              : view.step.name}
+            {view.step.percent !== null && ` · ${view.step.percent}%`}
+          </span>
+        )}
+        {view?.remainingSeconds != null && (
+          <span data-testid="task-eta">{remainingText(view.remainingSeconds, t)}</span>
+        )}
+      </div>
+      {view?.errorMessage && (
+        <div className="error" data-testid="task-error">
+          {view.errorMessage}
+        </div>
+      )}
+      {note && (
+        <div className="warning" data-testid="task-poller-message">
+          {note}
+          {poller.kind === 'backing-off' && <ErrorMessage error={progressError} testId="task-fetch-error" />}
+        </div>
+      )}
+      <ErrorMessage error={detailError} testId="task-detail-error" />
+      {isFinal(poller) && (
+        <button type="button" className="link" data-testid="task-dismiss" onClick={() => trackedTasks.remove(task)}>
+          {t('task.dismiss')}
+        </button>
+      )}
+    </li>
+  )
+}
+
+function VideoTaskRow({ task }: { task: TrackedTask }) {
+  const { t } = useI18n()
+  const poller = usePoller(task)
+  const progress = useVideoProgress(task)
+  const detail = useVideo(task.id, { enabled: false })
+  return (
+    <TaskRowView
+      task={task}
+      label={task.label ?? detail.data?.title ?? t('task.video', { id: task.id })}
+      href={`#/videos/${encodeURIComponent(task.id)}`}
+      view={progress.data ? videoView(progress.data) : null}
+      poller={poller}
+      progressError={progress.error}
+      detailError={detail.error}
+    />
+  )
+}
+
+const JOB_PAGES: Partial<Record<TrackedTask['origin'], { href: string; label: MessageKey }>> = {
+  import: { href: '#/import', label: 'nav.import' },
+  message: { href: '#/messages', label: 'nav.messages' },
+  ai: { href: '#/ai', label: 'nav.ai' },
+}
+
+function JobTaskRow({ task }: { task: TrackedTask }) {
+  const { t } = useI18n()
+  const poller = usePoller(task)
+  const progress = useJobProgress(task)
+  const detail = useJob(task.id)
+  const jobType = progress.data?.job_type ?? detail.data?.job_type
+  const page = JOB_PAGES[task.origin]
+  const label = task.label ?? (page ? t(page.label) : jobType ? jobTypeLabel(jobType, t) : t('task.job', { id: task.id }))
+  return (
+    <TaskRowView
+      task={task}
+      label={label}
+      href={page?.href ?? null}
+      view={progress.data ? jobView(progress.data, Date.now() - task.startedAt) : null}
+      poller={poller}
+      progressError={progress.error}
+      detailError={detail.error}
+    />
+  )
+}
+
+export function TaskRow({ task }: { task: TrackedTask }) {
+  return task.kind === 'video' ? <VideoTaskRow task={task} /> : <JobTaskRow task={task} />
+}

@@ -1,0 +1,73 @@
+/** The two kinds of long task the backend runs, each with a progress and a detail endpoint. */
+export type TaskKind = 'video' | 'job'
+
+export type VideoStatus = 'PENDING' | 'PROCESSING' | 'READY' | 'FAILED'
+export type JobStatus = 'PENDING' | 'PROCESSING' | 'DONE' | 'FAILED'
+export type TaskStatus = VideoStatus | JobStatus
+
+/** Enough to poll a task: which endpoint, and since when (for the polling pace). */
+export type TaskRef = {
+  kind: TaskKind
+  id: string
+  /** Epoch milliseconds when the task started. */
+  startedAt: number
+}
+
+/** `GET /media/videos/{id}/progress/` (Redis only). */
+export type VideoProgress = {
+  id: number | string
+  status: VideoStatus
+  encoding_progress?: number | null
+  encoding_remaining_seconds?: number | null
+  encoding_step_index?: number | null
+  encoding_step_total?: number | null
+  encoding_step_name?: string | null
+  encoding_step_percent?: number | null
+  hls_path?: string | null
+  duration?: number | null
+  error_reason?: string | null
+}
+
+/** `GET /api/v1/jobs/{job_id}/progress/` (Redis only). */
+export type JobProgress = {
+  job_id: string
+  job_type: string
+  status: JobStatus
+  progress?: {
+    percent?: number | null
+    step_index?: number | null
+    step_total?: number | null
+    step_name_display?: string | null
+    step_percent?: number | null
+    /** Not in API.md yet; shown when the backend sends it, estimated otherwise. */
+    remaining_seconds?: number | null
+  } | null
+  result?: unknown
+  error_message?: string | null
+}
+
+/** `GET /media/videos/{id}/` (database). */
+export type VideoDetail = {
+  id: number | string
+  title: string
+  status: VideoStatus
+  hls_path: string | null
+  duration: number | null
+  error_reason: string | null
+  created_at: string
+  updated_at: string
+  /** Signed URL of the HLS master playlist; null until READY. */
+  playback_url: string | null
+  poster_url: string | null
+}
+
+/** `GET /api/v1/jobs/{job_id}/` (database). */
+export type JobDetail = {
+  job_id: string
+  job_type: string
+  status: JobStatus
+  result: unknown
+  error_message: string | null
+  created_at: string
+  updated_at: string
+}
