@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install web web-check bench-poll bench-memory bench-video bench-import clean
+.PHONY: demo test test-py test-web install web bench-poll bench-memory bench-video bench-import clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,15 +17,24 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) scripts/demo.py
 
-# Runs the whole suite on a throwaway PostgreSQL and Redis (or the ones DATABASE_URL/REDIS_URL name).
-test: $(STAMP)
+# Everything: the Python suite on a throwaway PostgreSQL and Redis, then the web app's tests.
+test: test-py test-web
+
+# The Python suite (or the DATABASE_URL/REDIS_URL servers); PYTEST_ARGS picks a part.
+test-py: $(STAMP)
 	SECRET_KEY=test-only-not-secret $(PY) scripts/services.py -- $(PY) -m pytest $(PYTEST_ARGS)
 
-web:
-	cd web && npm ci && npm run build
+WEB_DEPS := web/node_modules/.package-lock.json
+$(WEB_DEPS): web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
 
-web-check:
-	cd web && npm ci && npx vitest run && npm run check-dist
+# Vitest, then a check that the shipped build (web/dist) is exactly what the source builds.
+test-web: $(WEB_DEPS)
+	cd web && npx vitest run && npm run check-dist
+
+# Rebuild the shipped web app after changing web/src.
+web: $(WEB_DEPS)
+	cd web && npm run build
 
 clean:
 	rm -rf $(VENV) var
