@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "academy.progress",
     "academy.jobs",
     "academy.videos",
+    "academy.students",
 ]
 
 # Deliberately short: no sessions and no auth middleware. Identity comes from the bearer
@@ -174,3 +175,7 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Excel student import (academy/students): limits of one uploaded roster.
+STUDENT_IMPORT_MAX_BYTES = env_int("STUDENT_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+STUDENT_IMPORT_MAX_ROWS = env_int("STUDENT_IMPORT_MAX_ROWS", 100_000)
