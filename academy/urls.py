@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView
 from academy import health, metrics, webapp
 from academy.jobs import apis as jobs
 from academy.progress import apis as progress
+from academy.students import apis as students
 from academy.tenants import apis as tenants
 from academy.videos import apis as videos
 
@@ -18,6 +19,8 @@ urlpatterns = [
     path("api/v1/jobs/<str:job_id>/retry/", jobs.JobRetryApi.as_view(), name="job-retry"),
     path("api/v1/jobs/<str:job_id>/", jobs.JobDetailApi.as_view(), name="job-detail"),
     path("api/v1/ai/jobs/", jobs.AiJobCreateApi.as_view(), name="ai-job-create"),
+    path("api/v1/students/import/", students.StudentImportApi.as_view(), name="student-import"),
+    path("api/v1/students/", students.StudentListApi.as_view(), name="student-list"),
     path("media/videos/", videos.VideoUploadApi.as_view(), name="video-upload"),
     path("media/videos/<str:video_id>/retry/", videos.VideoRetryApi.as_view(), name="video-retry"),
     path("media/hls/<str:token>/<path:path>", videos.hls_file, name="video-hls"),
