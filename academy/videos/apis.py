@@ -33,6 +33,9 @@ class VideoUploadApi(APIView):
         file = serializers.FileField(allow_empty_file=True)
         title = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
+        class Meta:
+            ref_name = "VideoUploadInput"  # the schema's name; "Input" alone clashes with other apps
+
     @extend_schema(request={"multipart/form-data": InputSerializer}, responses={201: dict})
     def post(self, request):
         # Before the body is read: the limit applies while the upload streams in.
