@@ -40,8 +40,10 @@ JOB_DURATION = Histogram(
     "academy_job_duration_seconds", "Task run time by kind and outcome.", ["job_type", "status"],
     buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
 )
+# Set by whichever web process serves the scrape: in multiprocess mode report the latest value
+# of a live process as one sample (not one sample per process, stale ones included).
 REDIS_MEMORY = Gauge("academy_redis_used_memory_bytes", "Redis used_memory at scrape time.",
-                     multiprocess_mode="liveall")
+                     multiprocess_mode="livemostrecent")
 
 
 def _endpoint(request) -> str:
