@@ -10,8 +10,9 @@ a free loopback port, waits for /healthz, then runs `node web/e2e/run.mjs` again
 Everything it started is stopped afterwards, also on failure or Ctrl-C; the exit code is
 node's. Screenshots and the server logs go to ARTIFACTS_DIR (default artifacts/e2e/).
 
-Knobs (environment): E2E_CLIP ("SECONDSxWIDTHxHEIGHT", default 8x640x360: long enough that
-the encoding shows intermediate progress at the app's 1 s poll), ARTIFACTS_DIR,
+Knobs (environment): E2E_CLIP ("SECONDSxWIDTHxHEIGHT", default 16x640x360: long enough that
+the encoding shows intermediate progress at the app's 1 s poll even on an idle machine, where
+an 8 s clip encodes in under 2 s), ARTIFACTS_DIR,
 E2E_NODE_TIMEOUT (seconds, default 150).
 """
 from __future__ import annotations
@@ -73,7 +74,7 @@ def make_inputs(work: Path) -> dict[str, str]:
     from academy.students.testdata import generate_rows, write_roster_xlsx
     from academy.videos.hls import generate_test_clip
 
-    seconds, width, height = (int(x) for x in os.environ.get("E2E_CLIP", "8x640x360").split("x"))
+    seconds, width, height = (int(x) for x in os.environ.get("E2E_CLIP", "16x640x360").split("x"))
     video = work / "e2e-clip.mp4"
     started = time.monotonic()
     generate_test_clip(video, seconds=seconds, width=width, height=height, audio=True)
