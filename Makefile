@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-py test-web install web bench-poll bench-memory bench-video bench-import clean
+.PHONY: demo test test-py test-web test-e2e install web bench-poll bench-memory bench-video bench-import clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,8 +17,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) scripts/demo.py
 
-# Everything: the Python suite on a throwaway PostgreSQL and Redis, then the web app's tests.
-test: test-py test-web
+# Everything: the Python suite on a throwaway PostgreSQL and Redis, the web app's tests,
+# then the end-to-end test in headless Chromium.
+test: test-py test-web test-e2e
 
 # The Python suite (or the DATABASE_URL/REDIS_URL servers); PYTEST_ARGS picks a part.
 test-py: $(STAMP)
@@ -31,6 +32,11 @@ $(WEB_DEPS): web/package-lock.json
 # Vitest, then a check that the shipped build (web/dist) is exactly what the source builds.
 test-web: $(WEB_DEPS)
 	cd web && npx vitest run && npm run check-dist
+
+# The real stack (throwaway PostgreSQL + Redis, Celery, gunicorn) driven by headless Chromium;
+# screenshots, summary.json and server logs in artifacts/e2e/.
+test-e2e: $(STAMP) $(WEB_DEPS)
+	$(PY) scripts/e2e.py
 
 # Rebuild the shipped web app after changing web/src.
 web: $(WEB_DEPS)
