@@ -51,7 +51,8 @@ def source_local(name: str, work_dir: str) -> Iterator[str]:
         path = default_storage.path(name)
     except NotImplementedError:
         path = None  # remote storage: fetch it
-    if path is not None:
+    # Some storages compute a path without keeping the file there (the in-memory one).
+    if path is not None and os.path.isfile(path):
         yield path
         return
     local = os.path.join(work_dir, "source")

@@ -145,3 +145,17 @@ def test_no_playback_url_before_ready(upload, owner, api):
     assert detail["status"] == "PENDING" and detail["playback_url"] is None and detail["poster_url"] is None
     assert set(detail) >= {"id", "title", "status", "hls_path", "duration", "error_reason", "created_at",
                            "updated_at"}
+
+
+def test_a_storage_without_local_paths_works_the_same(settings, upload, clip, owner, api, client, media):
+    # What an S3-compatible bucket looks like to the pipeline: no path(), only open/save/listdir.
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}
+    video_id = upload(clip).json()["id"]
+
+    assert video_encode(video_id, 1) == "READY"
+
+    detail = api(owner[2]).get(f"/media/videos/{video_id}/").json()
+    master = client.get(url_path(detail["playback_url"]))
+    assert master.status_code == 200 and "240p/index.m3u8" in b"".join(master.streaming_content).decode()
+    assert client.get(url_path(detail["poster_url"]))["Content-Type"] == "image/jpeg"
+    assert stored_files(media) == []  # nothing went through the local disk's MEDIA_ROOT
