@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "academy.progress",
     "academy.jobs",
     "academy.videos",
+    "academy.messaging",
     "academy.students",
 ]
 
@@ -179,3 +180,27 @@ STORAGES = {
 # Excel student import (academy/students): limits of one uploaded roster.
 STUDENT_IMPORT_MAX_BYTES = env_int("STUDENT_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 STUDENT_IMPORT_MAX_ROWS = env_int("STUDENT_IMPORT_MAX_ROWS", 100_000)
+
+# Messaging (academy/messaging). SMS: "outbox" (a JSON-lines file, the demo default) or
+# "http" (a gateway at MESSAGING_SMS_URL). E-mail: Django's mail backend; the demo default
+# writes files next to the SMS outbox, production sets EMAIL_BACKEND to SMTP.
+MESSAGING_SMS_PROVIDER = os.environ.get("MESSAGING_SMS_PROVIDER", "outbox")
+MESSAGING_SMS_URL = os.environ.get("MESSAGING_SMS_URL", "")
+MESSAGING_SMS_API_KEY = os.environ.get("MESSAGING_SMS_API_KEY", "")
+MESSAGING_SMS_TIMEOUT = float(os.environ.get("MESSAGING_SMS_TIMEOUT", "10"))
+MESSAGING_OUTBOX_DIR = os.environ.get("MESSAGING_OUTBOX_DIR") or os.path.join(MEDIA_ROOT, "outbox")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH") or os.path.join(MESSAGING_OUTBOX_DIR, "email")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Academy <noreply@academy.local>")
+# Per-tenant sending rate, shared by all workers (a token bucket in Redis).
+MESSAGING_RATE_PER_SECOND = float(os.environ.get("MESSAGING_RATE_PER_SECOND", "50"))
+MESSAGING_RATE_BURST = env_int("MESSAGING_RATE_BURST", 100)
+MESSAGING_BATCH_SIZE = env_int("MESSAGING_BATCH_SIZE", 100)  # deliveries per SELECT and per UPDATE
+MESSAGING_MAX_RECIPIENTS = env_int("MESSAGING_MAX_RECIPIENTS", 10_000)
+MESSAGING_BODY_MAX_CHARS = env_int("MESSAGING_BODY_MAX_CHARS", 2000)

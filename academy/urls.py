@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from academy import health, metrics, webapp
 from academy.jobs import apis as jobs
+from academy.messaging import apis as messaging
 from academy.progress import apis as progress
 from academy.students import apis as students
 from academy.tenants import apis as tenants
@@ -19,6 +20,7 @@ urlpatterns = [
     path("api/v1/jobs/<str:job_id>/retry/", jobs.JobRetryApi.as_view(), name="job-retry"),
     path("api/v1/jobs/<str:job_id>/", jobs.JobDetailApi.as_view(), name="job-detail"),
     path("api/v1/ai/jobs/", jobs.AiJobCreateApi.as_view(), name="ai-job-create"),
+    path("api/v1/messages/", messaging.MessageCreateApi.as_view(), name="message-create"),
     path("api/v1/students/import/", students.StudentImportApi.as_view(), name="student-import"),
     path("api/v1/students/", students.StudentListApi.as_view(), name="student-list"),
     path("media/videos/", videos.VideoUploadApi.as_view(), name="video-upload"),
