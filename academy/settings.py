@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "academy.jobs",
     "academy.videos",
     "academy.messaging",
+    "academy.ai",
     "academy.students",
 ]
 
