@@ -44,7 +44,7 @@ class PgStatements:
             cursor.execute(
                 "SELECT query, calls FROM pg_stat_statements "
                 "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-                "AND query NOT ILIKE '%%pg_stat_statements%%' ORDER BY calls DESC"
+                "AND query NOT ILIKE '%pg_stat_statements%' ORDER BY calls DESC"
             )
             return cursor.fetchall()
 

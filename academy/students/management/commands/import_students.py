@@ -22,7 +22,7 @@ def progress_bar_write(stream):
         percent = int(state.progress.get("percent") or 0)
         filled = BAR_WIDTH * percent // 100
         step = f"{state.step['index']}/{state.step['total']} {state.step['name']}"
-        stream.write(f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {percent:3d}%  {step:<28}")
+        stream.write(f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {percent:3d}%  {step:<28}", ending="")
         stream.flush()
         return True
 
@@ -50,8 +50,9 @@ class Command(BaseCommand):
             if not initial_password:
                 raise CommandError("The initial password must not be empty.")
             password_hash = make_password(initial_password)  # once per import
+        self.stderr.style_func = None  # a bar, not an error: no colour
         reporter = ProgressReporter(TaskRef(tenant, "job", "cli"), attempt=1, steps=IMPORT_STEPS,
-                                    min_interval=0.1, write=progress_bar_write(self.stderr._out))
+                                    min_interval=0.1, write=progress_bar_write(self.stderr))
         try:
             result = student_import_run(tenant_id=tenant, source=file, password_hash=password_hash,
                                         dry_run=dry_run, reporter=reporter)
@@ -62,5 +63,5 @@ class Command(BaseCommand):
         else:
             reporter.update(1.0, force=True)  # the bar ends full: the last in-step update may be coalesced
         finally:
-            self.stderr._out.write("\n")
+            self.stderr.write("")
         self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
