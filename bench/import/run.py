@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""Benchmark the roster import against the per-row approach and django-import-export.
+
+    .venv/bin/python bench/import/run.py                  # 100, 10,000 and 100,000 rows
+    .venv/bin/python bench/import/run.py --sizes 100,10000 --timeout 120
+
+Needs django-import-export (pip install -e '.[bench]'). Starts a throwaway PostgreSQL
+with scripts/services.py (or uses DATABASE_URL's server) and runs every import in a
+subprocess of its own, on a fresh copy of a migrated template database, bounded by
+--timeout. Statements are counted by PostgreSQL (pg_stat_statements, the import's
+database only, BEGIN/COMMIT included); memory is the subprocess's peak RSS.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+APPROACH_NAMES = {
+    "batched": "batched (this service)",
+    "per_row": "(a) per-row get_or_create",
+    "import_export": "(b) django-import-export bulk",
+}
+PASSWORD = "initial-pw-1"
+
+
+def django_env(database_url: str) -> dict:
+    env = dict(os.environ)
+    env.update(DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="bench_settings",
+               SECRET_KEY=os.environ.get("SECRET_KEY", "bench-only-not-secret"),
+               PYTHONPATH=os.pathsep.join([str(HERE), str(ROOT), env.get("PYTHONPATH", "")]),
+               LOG_LEVEL="WARNING")
+    return env
+
+
+def with_db(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+# --- the worker: one import, measured --------------------------------------------------------
+
+def worker(approach: str, path: str) -> None:
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from baselines import APPROACHES
+
+    from academy.students.models import Parent, Student
+    from academy.tenants.models import Membership, Tenant, User
+
+    tenant = Tenant.objects.create(name="bench")
+    password_hash = os.environ["BENCH_PASSWORD_HASH"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_statements_reset()")
+    started = time.perf_counter()
+    APPROACHES[approach](path=path, tenant_id=tenant.pk, password_hash=password_hash)
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        statements, fk_checks = statement_counts(cursor)
+    print(json.dumps({
+        "seconds": seconds, "statements": statements, "fk_checks": fk_checks,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "students": Student.objects.filter(tenant=tenant).count(),
+        "users": User.objects.filter(username__startswith=f"t{tenant.pk}-").count(),
+        "memberships": Membership.objects.filter(tenant=tenant).count(),
+        "parents": Parent.objects.filter(tenant=tenant).count(),
+    }))
+
+
+def statement_counts(cursor) -> tuple[int, int]:
+    """Return (statements, of which foreign-key checks) run in the cursor's database since the reset."""
+    cursor.execute(
+        "SELECT coalesce(sum(calls), 0), coalesce(sum(calls) FILTER (WHERE query LIKE '%FOR KEY SHARE OF%'), 0) "
+        "FROM pg_stat_statements "
+        "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "AND query NOT ILIKE '%pg_stat_statements%'"
+    )
+    statements, fk_checks = cursor.fetchone()
+    return int(statements), int(fk_checks)
+
+
+# --- the driver ------------------------------------------------------------------------------
+
+def load_services():
+    spec = importlib.util.spec_from_file_location("academy_services", ROOT / "scripts" / "services.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100,10000,100000", help="comma-separated row counts")
+    parser.add_argument("--timeout", type=float, default=300, help="seconds allowed to one import")
+    parser.add_argument("--per-row-max", type=int, default=10_000,
+                        help="largest roster given to the per-row approach (it takes minutes beyond)")
+    parser.add_argument("--approaches", default="batched,per_row,import_export")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--file", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, args.file)
+        return 0
+
+    if importlib.util.find_spec("import_export") is None and "import_export" in args.approaches:
+        raise SystemExit("django-import-export is missing: .venv/bin/pip install -e '.[bench]'")
+    sizes = [int(size) for size in args.sizes.split(",")]
+    approaches = args.approaches.split(",")
+    root = tempfile.mkdtemp(prefix="academy-bench-import-")
+    stops = []
+    try:
+        base_url = os.environ.get("DATABASE_URL", "")
+        if not base_url.startswith("postgres"):
+            services = load_services()
+            base_url, stop = services.start_postgres(root)
+            stops.append(stop)
+        return drive(base_url=base_url, root=Path(root), sizes=sizes, approaches=approaches, args=args)
+    finally:
+        for stop in stops:
+            stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def drive(*, base_url: str, root: Path, sizes: list[int], approaches: list[str], args) -> int:
+    import psycopg
+
+    sys.path[:0] = [str(HERE), str(ROOT)]
+    os.environ.update(django_env(base_url))
+    import django
+
+    django.setup()
+    from django.contrib.auth.hashers import make_password
+
+    from academy.students.testdata import generate_rows, write_roster_xlsx
+
+    admin = psycopg.connect(base_url, autocommit=True)
+    admin.execute("DROP DATABASE IF EXISTS bench_template")
+    admin.execute("CREATE DATABASE bench_template")
+    template_url = with_db(base_url, "bench_template")
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], env=django_env(template_url),
+                   check=True)
+    with psycopg.connect(template_url, autocommit=True) as template:
+        template.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    # Hashed once, before any clock starts: every approach stores this same hash.
+    password_hash = make_password(PASSWORD)
+
+    print(f"PostgreSQL {admin.execute('SHOW server_version').fetchone()[0]}, "
+          f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; timeout {args.timeout:.0f} s per import",
+          flush=True)
+    results: list[dict] = []
+    for size in sizes:
+        path = write_roster_xlsx(root / f"roster-{size}.xlsx", generate_rows(size, seed=2024))
+        for approach in approaches:
+            entry = {"rows": size, "approach": approach}
+            results.append(entry)
+            if approach == "per_row" and size > args.per_row_max:
+                entry["note"] = f"not run: per-row only up to {args.per_row_max:,} rows"
+                continue
+            admin.execute("DROP DATABASE IF EXISTS bench_run WITH (FORCE)")
+            admin.execute("CREATE DATABASE bench_run TEMPLATE bench_template")
+            env = django_env(with_db(base_url, "bench_run"))
+            env["BENCH_PASSWORD_HASH"] = password_hash
+            try:
+                done = subprocess.run([sys.executable, __file__, "--worker", approach, "--file", str(path)],
+                                      env=env, capture_output=True, text=True, timeout=args.timeout)
+            except subprocess.TimeoutExpired:
+                entry["note"] = f"stopped after {args.timeout:.0f} s"
+                entry["stopped_after"] = args.timeout
+                with psycopg.connect(with_db(base_url, "bench_run"), autocommit=True) as run_db:
+                    entry["statements"], entry["fk_checks"] = statement_counts(run_db.cursor())
+            else:
+                if done.returncode != 0:
+                    print(done.stderr[-3000:], file=sys.stderr)
+                    entry["note"] = f"failed (exit {done.returncode})"
+                else:
+                    entry.update(json.loads(done.stdout.strip().splitlines()[-1]))
+            print(f"  {size:>7,} rows  {APPROACH_NAMES[approach]:<32} {_seconds(entry):>10}  "
+                  f"{entry.get('note', '')}", flush=True)
+    admin.execute("DROP DATABASE IF EXISTS bench_run WITH (FORCE)")
+    admin.execute("DROP DATABASE IF EXISTS bench_template WITH (FORCE)")
+    print()
+    print(table(results))
+    return 0
+
+
+def _seconds(entry: dict) -> str:
+    return f"{entry['seconds']:.2f} s" if "seconds" in entry else "-"
+
+
+def table(results: list[dict]) -> str:
+    head = ("rows", "approach", "seconds", "statements", "of which FK checks", "peak RSS MB", "students",
+            "batched is")
+    lines = [head]
+    batched = {r["rows"]: r for r in results if r["approach"] == "batched" and "seconds" in r}
+    for r in results:
+        base = batched.get(r["rows"])
+        if r["approach"] == "batched" or base is None:
+            ratio = ""
+        elif "seconds" in r:
+            ratio = (f"{r['seconds'] / base['seconds']:.1f}x faster, "
+                     f"{r['statements'] / max(base['statements'], 1):.0f}x fewer statements")
+        elif "stopped_after" in r:
+            ratio = f">{r['stopped_after'] / base['seconds']:.0f}x faster"
+        else:
+            ratio = ""
+        lines.append((
+            f"{r['rows']:,}", APPROACH_NAMES[r["approach"]],
+            f"{r['seconds']:.2f}" if "seconds" in r else r.get("note", "-"),
+            f"{r['statements']:,}" if "statements" in r else "-",
+            f"{r['fk_checks']:,}" if "fk_checks" in r else "-",
+            f"{r['peak_rss_mb']:.0f}" if "peak_rss_mb" in r else "-",
+            f"{r['students']:,}" if "students" in r else "-",
+            ratio,
+        ))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    out = ["| " + " | ".join(cell.ljust(w) for cell, w in zip(line, widths)) + " |" for line in lines]
+    out.insert(1, "| " + " | ".join("-" * w for w in widths) + " |")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
