@@ -24,7 +24,9 @@ class StudentImportApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField()
-        initial_password = serializers.CharField(min_length=8, max_length=128, required=False, trim_whitespace=False)
+        # Blank is fine for a dry run (the web form always sends the field); checked below.
+        initial_password = serializers.CharField(min_length=8, max_length=128, required=False, allow_blank=True,
+                                                 trim_whitespace=False)
         dry_run = serializers.BooleanField(default=False)
 
         def validate(self, data):

@@ -103,9 +103,10 @@ def test_only_staff_import_and_a_password_is_needed_unless_dry_run(post_import, 
     response = api(owner[2]).post("/api/v1/students/import/",
                                   {"file": SimpleUploadedFile("r.xlsx", path.read_bytes())}, format="multipart")
     assert response.status_code == 400 and "initial_password" in response.json()
-    response = api(owner[2]).post("/api/v1/students/import/",
-                                  {"file": SimpleUploadedFile("r.xlsx", path.read_bytes()), "dry_run": "true"},
-                                  format="multipart")
+    response = post_import(path, initial_password="")
+    assert response.status_code == 400 and "initial_password" in response.json()
+    assert post_import(path, initial_password="short").status_code == 400
+    response = post_import(path, initial_password="", dry_run="true")  # what the web form sends
     assert response.status_code == 202
     assert Job.objects.get(job_id=response.json()["job_id"]).payload["password_hash"] == ""
 
