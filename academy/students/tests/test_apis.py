@@ -154,6 +154,16 @@ def test_a_file_the_worker_cannot_read_fails_the_job_with_the_reason(post_import
     assert body["error_message"].startswith("The header in row 1 has no parent phone column")
 
 
+def test_a_file_over_the_row_limit_fails_the_job_and_writes_nothing(post_import, roster, settings):
+    settings.STUDENT_IMPORT_MAX_ROWS = 5
+    job_id = post_import(roster(generate_rows(6, seed=1))).json()["job_id"]
+
+    assert job_run(job_id, 1) == "FAILED"
+
+    assert Job.objects.get(job_id=job_id).error_message.startswith("The sheet has more than 5 student rows")
+    assert not Student.objects.exists()
+
+
 def test_a_large_report_is_summarized_in_redis(post_import, roster, owner, api, django_assert_num_queries):
     rows = list(generate_rows(300, seed=4, invalid_every=2))  # 150 failures: far over 8 KiB
     job_id = post_import(roster(rows)).json()["job_id"]
