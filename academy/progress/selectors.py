@@ -16,7 +16,8 @@ from academy.progress.store import MISSING, TaskState
 logger = logging.getLogger(__name__)
 
 FILL_LOCK_MS = 5000
-WAIT_SECONDS = 2.0
+# Long enough for a slow DB read: a waiter that gives up reads the DB itself.
+WAIT_SECONDS = 5.0
 WAIT_STEP = 0.01
 
 
@@ -56,7 +57,11 @@ def progress_get(ref: TaskRef) -> TaskState | None:
     try:
         if client.set(fill_lock_key(ref), "1", nx=True, px=FILL_LOCK_MS):
             try:
-                return _fill(ref)
+                # Look again: a holder that just finished may have filled it after our miss.
+                state = store.state_read(ref)
+                if state is None:
+                    return _fill(ref)
+                return state if state.exists else None
             finally:
                 client.delete(fill_lock_key(ref))
         deadline = time.monotonic() + WAIT_SECONDS
