@@ -42,5 +42,9 @@ test-e2e: $(STAMP) $(WEB_DEPS)
 web: $(WEB_DEPS)
 	cd web && npm run build
 
+bench-import: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) bench/import/run.py
+
 clean:
 	rm -rf $(VENV) var
