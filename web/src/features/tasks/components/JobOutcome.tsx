@@ -23,7 +23,10 @@ export function JobOutcome({ task, testId, children }: Props) {
   const progress = useJobProgress(task)
   const detail = useJob(task.id)
   const status = progress.data?.status ?? detail.data?.status ?? 'UNKNOWN'
-  const result = progress.data?.result ?? detail.data?.result
+  // A large result reaches Redis only as a summary ({truncated: true}); the detail, read
+  // once at the end, has all of it.
+  const fromProgress = progress.data?.result
+  const result = isSummary(fromProgress) ? (detail.data?.result ?? fromProgress) : (fromProgress ?? detail.data?.result)
   const errorMessage = progress.data?.error_message ?? detail.data?.error_message
   return (
     <section className="panel outcome" data-testid={testId} data-status={status}>
@@ -40,4 +43,8 @@ export function JobOutcome({ task, testId, children }: Props) {
       {status === 'DONE' && result !== undefined && result !== null && children(result)}
     </section>
   )
+}
+
+function isSummary(result: unknown): boolean {
+  return typeof result === 'object' && result !== null && (result as { truncated?: unknown }).truncated === true
 }
