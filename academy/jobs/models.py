@@ -3,6 +3,7 @@ import uuid
 
 from django.db import models
 
+from academy.progress.models import TaskRow
 from academy.progress.statuses import Status
 
 
@@ -13,21 +14,14 @@ class JobStatus(models.TextChoices):
     FAILED = Status.FAILED
 
 
-class Job(models.Model):
+class Job(TaskRow):
     job_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="jobs")
-    created_by_id = models.BigIntegerField(null=True, blank=True)
     job_type = models.CharField(max_length=64)
     status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
-    # Bumped by an explicit retry: events of older attempts are ignored everywhere.
-    attempt = models.PositiveIntegerField(default=1)
     payload = models.JSONField(default=dict, blank=True)
     result = models.JSONField(null=True, blank=True)
     error_message = models.TextField(blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

@@ -1,6 +1,7 @@
 """Lecture videos and their encoding status."""
 from django.db import models
 
+from academy.progress.models import TaskRow
 from academy.progress.statuses import Status
 
 
@@ -11,21 +12,15 @@ class VideoStatus(models.TextChoices):
     FAILED = Status.FAILED
 
 
-class Video(models.Model):
+class Video(TaskRow):
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="videos")
-    created_by_id = models.BigIntegerField(null=True, blank=True)
     title = models.CharField(max_length=200)
     source = models.CharField(max_length=500, blank=True, default="")  # storage name of the upload
     status = models.CharField(max_length=16, choices=VideoStatus.choices, default=VideoStatus.PENDING)
-    attempt = models.PositiveIntegerField(default=1)
     hls_path = models.CharField(max_length=500, blank=True, default="")
     poster_path = models.CharField(max_length=500, blank=True, default="")
     duration = models.FloatField(null=True, blank=True)
     error_reason = models.TextField(blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
