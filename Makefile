@@ -42,6 +42,9 @@ test-e2e: $(STAMP) $(WEB_DEPS)
 web: $(WEB_DEPS)
 	cd web && npm run build
 
+bench-video: $(STAMP)
+	$(PY) bench/video/run.py
+
 bench-import: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/import/run.py

@@ -55,13 +55,21 @@ def start_postgres(root: str) -> tuple[str, callable]:
         pw = pwd.getpwnam("postgres")
         os.chown(root, pw.pw_uid, pw.pw_gid)
         os.chown(data, pw.pw_uid, pw.pw_gid)
-    port = free_port(int(os.environ.get("TEST_PG_PORT", "25432")))
     subprocess.run(as_postgres([pg_bin("initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
                                 "--no-locale", "--no-sync"]), check=True, stdout=subprocess.DEVNULL)
-    opts = (f"-c listen_addresses=127.0.0.1 -p {port} -k {data} -c fsync=off -c synchronous_commit=off "
-            "-c full_page_writes=off -c max_connections=300 -c shared_preload_libraries=pg_stat_statements")
-    subprocess.run(as_postgres([pg_bin("pg_ctl"), "-D", data, "-l", os.path.join(data, "log"), "-w", "-o", opts,
-                                "start"]), check=True, stdout=subprocess.DEVNULL)
+    port = int(os.environ.get("TEST_PG_PORT", "25432"))
+    for _ in range(10):
+        # Another run may take the port between our check and the server's bind: try the next.
+        port = free_port(port)
+        opts = (f"-c listen_addresses=127.0.0.1 -p {port} -k {data} -c fsync=off -c synchronous_commit=off "
+                "-c full_page_writes=off -c max_connections=300 -c shared_preload_libraries=pg_stat_statements")
+        started = subprocess.run(as_postgres([pg_bin("pg_ctl"), "-D", data, "-l", os.path.join(data, "log"), "-w",
+                                              "-o", opts, "start"]), stdout=subprocess.DEVNULL)
+        if started.returncode == 0:
+            break
+        port += 1
+    else:
+        raise SystemExit(f"PostgreSQL did not start; see {os.path.join(data, 'log')}")
     url = f"postgres://postgres@127.0.0.1:{port}/postgres"
 
     def stop():
@@ -72,18 +80,25 @@ def start_postgres(root: str) -> tuple[str, callable]:
 
 
 def start_redis(root: str) -> tuple[str, callable]:
-    port = free_port(int(os.environ.get("TEST_REDIS_PORT", "26379")))
     server = shutil.which("redis-server")
     if not server:
         raise SystemExit("redis-server not found: install redis-server (see .ci/run).")
-    proc = subprocess.Popen([server, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly",
-                             "no", "--dir", root], stdout=subprocess.DEVNULL)
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.05)
+    port = int(os.environ.get("TEST_REDIS_PORT", "26379"))
+    for _ in range(10):
+        port = free_port(port)
+        proc = subprocess.Popen([server, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+                                 "--appendonly", "no", "--dir", root], stdout=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while time.time() < deadline and proc.poll() is None:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        if proc.poll() is None:
+            break
+        port += 1  # lost the port to another run: try the next
+    else:
+        raise SystemExit("redis-server did not start")
     url = f"redis://127.0.0.1:{port}/0"
 
     def stop():
