@@ -68,13 +68,15 @@ def load(client, make, count: int, *, tenants: int, batch: int = 1000) -> list:
     """Write `count` terminal tasks through state_write in pipelines; return a sample of refs."""
     from academy.progress.store import state_write
 
+    # 1 task in 1,000, spread over tenants and ids (the key's length varies with both).
+    sampled = set(random.Random(count).sample(range(count), max(1, count // 1000)))
     sample = []
     for start in range(0, count, batch):
         pipe = client.pipeline(transaction=False)
         for i in range(start, min(count, start + batch)):
             ref, state = make(i, tenant_id=1 + i % tenants)
             state_write(ref, state, pipeline=pipe)
-            if i % (count // 1000 or 1) == 0:
+            if i in sampled:
                 sample.append(ref)
         results = pipe.execute()
         if not all(applied == 1 for applied, _ in results):
