@@ -208,6 +208,7 @@ def gunicorn_start(name: str, settings_module: str, *, port: int, workers: int, 
     deadline = time.time() + 30
     while time.time() < deadline:
         if proc.poll() is not None:
+            server.stop()
             raise SystemExit(f"gunicorn ({name}) exited with {proc.returncode}")
         try:
             status, _ = http_get(port, "/healthz")
