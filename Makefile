@@ -42,9 +42,20 @@ test-e2e: $(STAMP) $(WEB_DEPS)
 web: $(WEB_DEPS)
 	cd web && npm run build
 
+# Progress polls from Redis against polls from the DB; needs wrk (apt-get install wrk). 3-5 minutes.
+bench-poll: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) bench/poll/run.py
+
+# Redis bytes per finished task, extrapolated to a million. About a minute.
+bench-memory: $(STAMP)
+	$(PY) bench/memory/run.py
+
+# Our encoding pipeline against the same ffmpeg command run bare. About 3-4 minutes.
 bench-video: $(STAMP)
 	$(PY) bench/video/run.py
 
+# The batched import against per-row get_or_create and django-import-export. About 10 minutes.
 bench-import: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/import/run.py

