@@ -59,6 +59,19 @@ def make_member(db):
 
 
 @pytest.fixture
+def owner(make_member):
+    """(tenant, user, token) of an academy owner."""
+    return make_member()
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """Point the default storage at an empty MEDIA_ROOT of this test."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"
+
+
+@pytest.fixture
 def api():
     """An API client: api(token) returns one sending that bearer token."""
 

@@ -22,17 +22,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    return tmp_path / "media"
-
-
-@pytest.fixture
-def owner(make_member):
-    return make_member()
-
-
-@pytest.fixture
 def post_import(api, owner, media):
     """post_import(content, **fields) uploads a roster as the owner and returns the response."""
 

@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from academy.videos import hls
+from academy.videos.tests.procs import child_processes
 
 
 @pytest.fixture(scope="session")
@@ -15,19 +16,6 @@ def clip(tmp_path_factory) -> str:
     """A 5-second 320x240 H.264 + AAC clip: real video, cheap to encode."""
     return hls.generate_test_clip(tmp_path_factory.mktemp("clip") / "lecture.mp4", seconds=5, width=320,
                                   height=240)
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    """Point the default storage at an empty MEDIA_ROOT of this test."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    return tmp_path / "media"
-
-
-@pytest.fixture
-def owner(make_member):
-    """(tenant, user, token) of an academy owner."""
-    return make_member()
 
 
 @pytest.fixture
@@ -53,17 +41,4 @@ def ffprobe_duration(target: str) -> float:
 
 def ffmpeg_children() -> list[int]:
     """Return the pids of ffmpeg/ffprobe processes this process has started and not reaped."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue  # exited meanwhile
-        name = stat[stat.index("(") + 1: stat.rindex(")")]
-        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-        if ppid == os.getpid() and name.startswith("ff"):
-            pids.append(int(entry))
-    return pids
+    return [pid for pid, name, _ in child_processes() if name.startswith("ff")]

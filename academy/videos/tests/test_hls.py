@@ -9,12 +9,7 @@ import pytest
 
 from academy.videos import hls
 from academy.videos.hls import EncodingCancelled, EncodingTimeout, MediaError, Probe, Rendition
-
-
-@pytest.fixture(autouse=True)
-def _clean_redis():
-    """Override the root conftest's autouse Redis cleanup: this layer never touches Redis."""
-    yield
+from academy.videos.tests.procs import child_processes
 
 
 @pytest.fixture(scope="module")
@@ -42,24 +37,6 @@ def ffprobe_json(path):
         capture_output=True, text=True, check=True,
     ).stdout
     return json.loads(out)
-
-
-def child_processes():
-    """Return (pid, name, state) of this process's children, zombies included."""
-    children = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue  # exited meanwhile
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]
-        state, ppid = stat[stat.rindex(")") + 2 :].split()[:2]
-        if int(ppid) == os.getpid():
-            children.append((int(entry), name, state))
-    return children
 
 
 def probe_of(width, height):
