@@ -38,16 +38,21 @@ end
 
 local ns, np, nt = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local i = 9
+
+-- Append the next n field/value pairs of ARGV to `into`.
+local function take(n, into)
+  for _ = 1, n * 2 do
+    into[#into + 1] = ARGV[i]
+    i = i + 1
+  end
+  return into
+end
+
 if rank >= 2 then
   -- A terminal state replaces the running fields (heartbeat and the like) entirely.
   redis.call('DEL', KEYS[1])
 end
-local fields = {'status', status, 'attempt', ARGV[1]}
-for _ = 1, ns * 2 do
-  fields[#fields + 1] = ARGV[i]
-  i = i + 1
-end
-redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('HSET', KEYS[1], unpack(take(ns, {'status', status, 'attempt', ARGV[1]})))
 
 if rank >= 2 then
   -- Finished: the running details are no longer shown, and dropping them keeps the
@@ -63,20 +68,10 @@ if rank >= 2 then
 end
 
 if np > 0 then
-  local p = {}
-  for _ = 1, np * 2 do
-    p[#p + 1] = ARGV[i]
-    i = i + 1
-  end
-  redis.call('HSET', KEYS[2], unpack(p))
+  redis.call('HSET', KEYS[2], unpack(take(np, {})))
 end
 if nt > 0 then
-  local s = {}
-  for _ = 1, nt * 2 do
-    s[#s + 1] = ARGV[i]
-    i = i + 1
-  end
-  redis.call('HSET', KEYS[3], unpack(s))
+  redis.call('HSET', KEYS[3], unpack(take(nt, {})))
 end
 -- Running (or the short-lived NONE marker): the TTL slides forward with every write.
 local ttl = tonumber(ARGV[4])

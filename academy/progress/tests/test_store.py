@@ -45,6 +45,12 @@ def test_forward_only_transitions(redis_client):
     assert state.progress == {} and state.step == {}, "terminal drops the running details"
 
 
+def test_terminal_replaces_running_fields(redis_client):
+    write("PROCESSING", fields={"hb": "1700000000", "job_type": "x"}, progress={"percent": 50})
+    write("DONE", fields={"job_type": "x", "result": "{}"})
+    assert store.state_read(REF).fields == {"job_type": "x", "result": "{}"}
+
+
 def test_attempts(redis_client):
     write("PROCESSING", attempt=1)
     write("FAILED", attempt=1, fields={"error_reason": "boom"})
