@@ -27,14 +27,13 @@ def publish(ref: TaskRef, state: TaskState, *, only_if_exists: bool = False, ind
         # Heartbeat: reconcile fails tasks whose worker stopped writing.
         state.fields.setdefault("hb", str(int(time.time())))
     try:
-        applied = store.state_write(ref, state, only_if_exists=only_if_exists)
-        if not index or not applied:
-            pass
-        elif state.status in TERMINAL:
-            store.active_remove(ref)
-        else:
-            store.active_add(ref)
-        return bool(applied)
+        applied = bool(store.state_write(ref, state, only_if_exists=only_if_exists))
+        if applied and index:
+            if state.status in TERMINAL:
+                store.active_remove(ref)
+            else:
+                store.active_add(ref)
+        return applied
     except redis.RedisError as exc:
         REDIS_ERRORS.labels("publish").inc()
         logger.warning("progress publish failed for %s: %s", ref, exc)

@@ -42,11 +42,10 @@ def progress_reconcile(*, heartbeat_timeout: int | None = None, now: float | Non
                 continue
             if cached is None or cached.attempt < db_state.attempt or not cached.exists:
                 store.state_write(ref, db_state)
-                store.active_add(ref)
                 report.rewarmed += 1
             else:
-                store.active_add(ref)
                 report.unchanged += 1
+            store.active_add(ref)
     return report
 
 

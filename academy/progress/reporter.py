@@ -1,6 +1,7 @@
 """The worker's progress reporter: weighted steps, overall percent, ETA, coalesced writes."""
 from __future__ import annotations
 
+import threading
 import time
 from typing import Callable, Sequence
 
@@ -9,6 +10,7 @@ from django.conf import settings
 from academy.metrics import PROGRESS_UPDATES
 from academy.progress.keys import TaskRef
 from academy.progress.publish import publish
+from academy.progress.selectors import attempt_ended
 from academy.progress.statuses import Status
 from academy.progress.store import TaskState
 
@@ -24,7 +26,8 @@ class ProgressReporter:
     def __init__(self, ref: TaskRef, *, attempt: int, steps: Sequence[tuple[str, float]],
                  fields: dict[str, str] | None = None, min_interval: float | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 write: Callable[[TaskRef, TaskState], bool] | None = None):
+                 write: Callable[[TaskRef, TaskState], bool] | None = None,
+                 cancel: threading.Event | None = None):
         self.ref = ref
         self.attempt = attempt
         self.steps = list(steps)
@@ -33,7 +36,8 @@ class ProgressReporter:
         self.fields = dict(fields or {})
         self.min_interval = settings.PROGRESS_MIN_INTERVAL if min_interval is None else min_interval
         self._clock = clock
-        self._write = write or (lambda ref, state: publish(ref, state, only_if_exists=True, index=False))
+        self._write = write or self._publish
+        self.cancel = cancel
         self._started = clock()
         self._last_write = float("-inf")
         self.index = 0
@@ -85,6 +89,12 @@ class ProgressReporter:
                 "percent": int(100 * self.step_fraction),
             },
         )
+
+    def _publish(self, ref: TaskRef, state: TaskState) -> bool:
+        applied = publish(ref, state, only_if_exists=True, index=False)
+        if not applied and self.cancel is not None and attempt_ended(ref, self.attempt):
+            self.cancel.set()
+        return applied
 
     def _flush(self, *, force: bool) -> None:
         now = self._clock()

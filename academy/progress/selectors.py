@@ -21,9 +21,14 @@ WAIT_SECONDS = 5.0
 WAIT_STEP = 0.01
 
 
+def _load(ref: TaskRef) -> TaskState | None:
+    """Read the task's state from the DB, through its kind."""
+    return kind_get(ref.kind).load(ref.tenant_id, ref.task_id)
+
+
 def _fill(ref: TaskRef) -> TaskState | None:
     """Read the task from the DB and re-warm Redis (the NONE marker when it does not exist)."""
-    state = kind_get(ref.kind).load(ref.tenant_id, ref.task_id)
+    state = _load(ref)
     warm = state if state is not None else TaskState(status=MISSING, attempt=0)
     try:
         # The script's forward-only rule makes this safe against a worker's newer write.
@@ -47,7 +52,7 @@ def progress_get(ref: TaskRef) -> TaskState | None:
         REDIS_ERRORS.labels("read").inc()
         logger.warning("progress read failed for %s, answering from the DB: %s", ref, exc)
         PROGRESS_READS.labels(ref.kind, "fallback").inc()
-        return kind_get(ref.kind).load(ref.tenant_id, ref.task_id)
+        return _load(ref)
     if state is not None:
         PROGRESS_READS.labels(ref.kind, "hit" if state.exists else "missing").inc()
         return state if state.exists else None
@@ -74,7 +79,23 @@ def progress_get(ref: TaskRef) -> TaskState | None:
         REDIS_ERRORS.labels("fill").inc()
         logger.warning("progress fill failed for %s: %s", ref, exc)
     PROGRESS_READS.labels(ref.kind, "fallback").inc()
-    return kind_get(ref.kind).load(ref.tenant_id, ref.task_id)
+    return _load(ref)
+
+
+def attempt_ended(ref: TaskRef, attempt: int) -> bool:
+    """Tell whether Redis shows this attempt finished or superseded; False when unsure.
+
+    A worker asks this after a progress write was refused, to stop work nobody waits for.
+    """
+    try:
+        current = store.state_read(ref)
+    except redis.RedisError as exc:  # Redis trouble must never stop a worker
+        REDIS_ERRORS.labels("read").inc()
+        logger.warning("progress read failed for %s: %s", ref, exc)
+        return False
+    if current is None or not current.exists:
+        return False  # Redis lost the task: keep going, the final DB write repairs it
+    return current.attempt > attempt or (current.attempt == attempt and current.terminal)
 
 
 def active_tasks(tenant_id: int, *, limit: int = 200) -> list[tuple[TaskRef, float, TaskState]]:

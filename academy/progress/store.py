@@ -12,7 +12,7 @@ from redis.client import Pipeline
 
 from academy.progress.client import get_redis
 from academy.progress.keys import TaskRef, active_key, task_keys
-from academy.progress.statuses import TERMINAL, Status
+from academy.progress.statuses import TERMINAL
 
 # A short-lived marker for "the database has no such task", so a storm of polls for a
 # missing id does not become a storm of SELECTs.
@@ -125,10 +125,9 @@ def states_read(refs: Iterable[TaskRef]) -> list[TaskState | None]:
     return [_parse(*raw[i:i + 3]) for i in range(0, len(raw), 3)]
 
 
-def active_add(ref: TaskRef, *, started_at: float | None = None, pipeline: Pipeline | None = None) -> None:
+def active_add(ref: TaskRef) -> None:
     """Add a task to its tenant's active index (NX: a re-add keeps the first start time)."""
-    client = pipeline if pipeline is not None else get_redis()
-    client.zadd(active_key(ref.tenant_id), {ref.member: started_at or time.time()}, nx=True)
+    get_redis().zadd(active_key(ref.tenant_id), {ref.member: time.time()}, nx=True)
 
 
 def active_remove(ref: TaskRef, *, pipeline: Pipeline | None = None) -> None:
@@ -143,6 +142,6 @@ def active_list(tenant_id: int, *, limit: int = 200) -> list[tuple[str, float]]:
 
 
 __all__ = [
-    "MISSING", "Status", "TaskState", "active_add", "active_list", "active_remove",
+    "MISSING", "TaskState", "active_add", "active_list", "active_remove",
     "state_read", "state_write", "states_read",
 ]

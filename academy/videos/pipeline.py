@@ -15,11 +15,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 
 from academy.metrics import JOB_DURATION
-from academy.progress import store
-from academy.progress.keys import TaskRef
-from academy.progress.publish import publish
 from academy.progress.reporter import ProgressReporter
-from academy.progress.store import TaskState
 from academy.videos import hls, services, storage
 from academy.videos.models import Video
 from academy.videos.selectors import video_ref
@@ -51,7 +47,7 @@ def video_encode_run(*, video_id: int, attempt: int, cancel: threading.Event | N
     cancel = cancel or threading.Event()
     reporter = ProgressReporter(video_ref(video), attempt=attempt, steps=STEPS,
                                 min_interval=settings.VIDEO_PROGRESS_INTERVAL,
-                                write=_progress_writer(attempt=attempt, cancel=cancel))
+                                cancel=cancel)
     prefix = storage.output_prefix(tenant_id=video.tenant_id, video_id=video.pk, attempt=attempt)
     started = time.monotonic()
     try:
@@ -129,30 +125,6 @@ class _StepTimer:
 def _check(cancel: threading.Event) -> None:
     if cancel.is_set():
         raise hls.EncodingCancelled("The encoding was cancelled.")
-
-
-def _progress_writer(*, attempt: int, cancel: threading.Event):
-    """Return the reporter's write: publish, and cancel when the attempt has ended elsewhere."""
-
-    def write(ref: TaskRef, state: TaskState) -> bool:
-        applied = publish(ref, state, only_if_exists=True, index=False)
-        if not applied and _attempt_ended(ref, attempt):
-            cancel.set()
-        return applied
-
-    return write
-
-
-def _attempt_ended(ref: TaskRef, attempt: int) -> bool:
-    """Tell whether Redis shows this attempt finished or superseded (only asked after a refusal)."""
-    try:
-        current = store.state_read(ref)
-    except Exception as exc:  # Redis trouble must never stop an encoding
-        logger.warning("progress read failed for %s: %s", ref, exc)
-        return False
-    if current is None or not current.exists:
-        return False  # Redis lost the task: keep going, the final DB write repairs it
-    return current.attempt > attempt or (current.attempt == attempt and current.terminal)
 
 
 def _fail(*, video_id: int, attempt: int, prefix: str, reason: str) -> str:

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.db import connection
 
+from academy.progress import reporter as reporter_module
 from academy.progress import store
 from academy.progress.client import get_redis
 from academy.progress.reconcile import STUCK_REASON
@@ -40,7 +41,7 @@ class Watch:
 def watch(monkeypatch):
     """Read Redis back after every write the pipeline's reporter makes."""
     watch = Watch()
-    real_publish = pipeline.publish
+    real_publish = reporter_module.publish
 
     def publish(ref, state, **kwargs):
         applied = real_publish(ref, state, **kwargs)
@@ -49,7 +50,7 @@ def watch(monkeypatch):
             watch.on_write(watch.states[-1])
         return applied
 
-    monkeypatch.setattr(pipeline, "publish", publish)
+    monkeypatch.setattr(reporter_module, "publish", publish)
     return watch
 
 
