@@ -35,6 +35,18 @@ class JobHandler:
     summarize: Callable[[Any], Any] | None = None
 
 
+def failures_summary(*, listed: int) -> Callable[[dict], dict]:
+    """Return a summarize for results with a `failed` list: every count, the first failures."""
+
+    def summarize(result: dict) -> dict:
+        summary = {key: value for key, value in result.items() if key != "failed"}
+        summary["failed"] = result["failed"][:listed]
+        summary["failed_count"] = len(result["failed"])
+        return summary
+
+    return summarize
+
+
 _handlers: dict[str, JobHandler] = {}
 
 

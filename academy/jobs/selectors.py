@@ -5,8 +5,10 @@ import uuid
 from typing import Iterable
 
 import orjson
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from academy.jobs.handlers import handler_get
 from academy.jobs.models import Job, JobStatus
 from academy.progress.keys import TaskRef
 from academy.progress.store import TaskState
@@ -24,11 +26,22 @@ def job_get(*, tenant_id: int, job_id) -> Job | None:
         return None
 
 
-def job_state(job: Job, *, redis_result: object = None) -> TaskState:
+def job_result_json(job: Job) -> str:
+    """Return the result as Redis holds it: all of it, or a summary and a reference when large."""
+    raw = orjson.dumps(job.result)
+    if len(raw) <= settings.JOB_RESULT_REDIS_MAX_BYTES:
+        return raw.decode()
+    handler = handler_get(job.job_type)
+    summary = handler.summarize(job.result) if handler.summarize else None
+    return orjson.dumps({"summary": summary, "truncated": True, "size_bytes": len(raw),
+                         "detail_url": f"/api/v1/jobs/{job.job_id}/"}).decode()
+
+
+def job_state(job: Job) -> TaskState:
     """Return the progress-store state that mirrors a job row."""
     fields = {"job_type": job.job_type}
     if job.status == JobStatus.DONE:
-        fields["result"] = orjson.dumps(job.result if redis_result is None else redis_result).decode()
+        fields["result"] = job_result_json(job)
     elif job.status == JobStatus.FAILED:
         fields["error_message"] = job.error_message
     return TaskState(status=job.status, attempt=job.attempt, fields=fields)
@@ -36,8 +49,6 @@ def job_state(job: Job, *, redis_result: object = None) -> TaskState:
 
 def job_state_load(tenant_id: int, job_id: str) -> TaskState | None:
     """Load a job's state from the DB for the progress fallback."""
-    from academy.jobs.services import redis_result_of
-
     try:
         uuid.UUID(job_id)
     except ValueError:
@@ -45,7 +56,7 @@ def job_state_load(tenant_id: int, job_id: str) -> TaskState | None:
     job = job_get(tenant_id=tenant_id, job_id=job_id)
     if job is None:
         return None
-    return job_state(job, redis_result=redis_result_of(job) if job.status == JobStatus.DONE else None)
+    return job_state(job)
 
 
 def job_unfinished_states() -> Iterable[tuple[TaskRef, TaskState]]:

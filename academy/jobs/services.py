@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import logging
 
-import orjson
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -49,17 +47,6 @@ def job_mark_processing(*, job_id: str, attempt: int) -> Job | None:
     return job
 
 
-def redis_result_of(job: Job):
-    """Return what Redis holds as the result: the result, or a summary when it is large."""
-    raw = orjson.dumps(job.result)
-    if len(raw) <= settings.JOB_RESULT_REDIS_MAX_BYTES:
-        return job.result
-    handler = handler_get(job.job_type)
-    summary = handler.summarize(job.result) if handler.summarize else None
-    return {"summary": summary, "truncated": True, "size_bytes": len(raw),
-            "detail_url": f"/api/v1/jobs/{job.job_id}/"}
-
-
 def _finish(*, job_id: str, attempt: int, status: str, result=None, error_message: str = "") -> Job | None:
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(job_id=job_id).first()
@@ -70,8 +57,7 @@ def _finish(*, job_id: str, attempt: int, status: str, result=None, error_messag
         job.error_message = error_message
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "result", "error_message", "finished_at", "updated_at"])
-    redis_result = redis_result_of(job) if status == JobStatus.DONE else None
-    publish(job_ref(job), job_state(job, redis_result=redis_result))
+    publish(job_ref(job), job_state(job))
     return job
 
 

@@ -1,13 +1,11 @@
 """The "message_send" job: a saved message in, the sending report out."""
 from __future__ import annotations
 
-from academy.jobs.handlers import JobHandler, PayloadInvalid, handler_register
-from academy.messaging.services import (
-    MESSAGE_JOB_TYPE,
-    MESSAGE_STEPS,
-    message_result_summarize,
-    message_send_run,
-)
+from academy.jobs.handlers import JobHandler, PayloadInvalid, failures_summary, handler_register
+from academy.messaging.services import MESSAGE_JOB_TYPE, MESSAGE_STEPS, message_send_run
+
+# Failures Redis keeps of a large report; the job detail has them all.
+SUMMARY_FAILURES = 100
 
 
 def message_payload_validate(payload) -> dict:
@@ -29,5 +27,5 @@ handler_register(JobHandler(
     category="messaging",
     run=message_run,
     validate=message_payload_validate,
-    summarize=message_result_summarize,
+    summarize=failures_summary(listed=SUMMARY_FAILURES),
 ))

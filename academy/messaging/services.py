@@ -271,10 +271,3 @@ def _outage_reason(exc: ProviderUnavailable, *, sent: int, total: int) -> str:
     wait = f" The provider asks to wait {round(exc.retry_after)} s." if exc.retry_after else ""
     return (f"Sending stopped: {exc.reason}.{wait} {sent} of {total} recipients have the message. "
             f"Retry the job to send to the rest: nobody gets it twice.")
-
-
-def message_result_summarize(result: dict) -> dict:
-    """Return the counts and the first failures: what Redis keeps of a large report."""
-    return {"sent": result["sent"], "total": result["total"],
-            "skipped_already_sent": result["skipped_already_sent"],
-            "failed": result["failed"][:INVALID_LISTED], "failed_count": len(result["failed"])}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.contrib.auth.hashers import identify_hasher
 from django.core.files.storage import default_storage
 
-from academy.jobs.handlers import JobFailed, JobHandler, PayloadInvalid, handler_register
+from academy.jobs.handlers import JobFailed, JobHandler, PayloadInvalid, failures_summary, handler_register
 from academy.students.parsing import ImportFileError
 from academy.students.services import IMPORT_JOB_TYPE, IMPORT_STEPS, student_import_run
 
@@ -49,19 +49,11 @@ def import_run(job, reporter) -> dict:
         raise JobFailed(exc.reason) from None
 
 
-def import_result_summarize(result: dict) -> dict:
-    """Return the counts and the first failures: what Redis keeps of a large report."""
-    summary = {key: value for key, value in result.items() if key != "failed"}
-    summary["failed"] = result["failed"][:SUMMARY_FAILURES]
-    summary["failed_count"] = len(result["failed"])
-    return summary
-
-
 handler_register(JobHandler(
     job_type=IMPORT_JOB_TYPE,
     steps=IMPORT_STEPS,
     category="import",
     run=import_run,
     validate=import_payload_validate,
-    summarize=import_result_summarize,
+    summarize=failures_summary(listed=SUMMARY_FAILURES),
 ))

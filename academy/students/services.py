@@ -128,14 +128,22 @@ def _plan(*, tenant_id: int, rows: list[StudentRow], report: _Report,
     work: list[tuple[StudentRow, int | None]] = []
     for start in range(0, len(rows), LOOKUP_CHUNK):
         chunk = rows[start:start + LOOKUP_CHUNK]
-        active, deleted = _matches(tenant_id=tenant_id, rows=chunk)
-        for row in chunk:
-            key = (row.name, row.parent_phone)
-            if key in active:
-                report.skipped_existing += 1
-            else:
-                work.append((row, deleted.get(key)))
+        work += _classify(tenant_id=tenant_id, rows=chunk, report=report)
         reporter.advance(start + len(chunk), len(rows))
+    return work
+
+
+def _classify(*, tenant_id: int, rows: Sequence[StudentRow],
+              report: _Report) -> list[tuple[StudentRow, int | None]]:
+    """Look the rows up (one statement); count the active ones as skipped, return the rest."""
+    active, deleted = _matches(tenant_id=tenant_id, rows=rows)
+    work = []
+    for row in rows:
+        key = (row.name, row.parent_phone)
+        if key in active:
+            report.skipped_existing += 1
+        else:
+            work.append((row, deleted.get(key)))
     return work
 
 
@@ -168,7 +176,7 @@ def _write_chunk_reporting(*, tenant_id: int, items: list[tuple[StudentRow, int 
             if attempt == 2:
                 report.fail([row for row, _ in items], _db_error(exc))
                 return
-            items = _replan(tenant_id=tenant_id, items=items, report=report)
+            items = _classify(tenant_id=tenant_id, rows=[row for row, _ in items], report=report)
             new_count = sum(1 for _, student_id in items if student_id is None)
             if new_count:
                 _ps_numbers_allocate(tenant_id=tenant_id, count=new_count)
@@ -179,19 +187,6 @@ def _write_chunk_reporting(*, tenant_id: int, items: list[tuple[StudentRow, int 
             report.created += created
             report.restored += restored
             return
-
-
-def _replan(*, tenant_id: int, items: list[tuple[StudentRow, int | None]],
-            report: _Report) -> list[tuple[StudentRow, int | None]]:
-    active, deleted = _matches(tenant_id=tenant_id, rows=[row for row, _ in items])
-    replanned = []
-    for row, _ in items:
-        key = (row.name, row.parent_phone)
-        if key in active:
-            report.skipped_existing += 1
-        else:
-            replanned.append((row, deleted.get(key)))
-    return replanned
 
 
 def _db_error(exc: DatabaseError) -> str:
