@@ -13,7 +13,7 @@ from academy.students.models import Student
 from academy.students.parsing import ImportFileError
 from academy.students.selectors import student_list
 from academy.tenants.permissions import IsStaff
-from academy.videos.uploads import SizeLimitUploadHandler
+from academy.uploads import SizeLimitUploadHandler
 
 
 class StudentImportApi(APIView):

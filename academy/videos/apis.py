@@ -15,11 +15,11 @@ from rest_framework.views import APIView
 from academy.progress.keys import TaskRef
 from academy.progress.selectors import progress_get
 from academy.tenants.permissions import IsStaff
+from academy.uploads import SizeLimitUploadHandler
 from academy.videos import services
 from academy.videos.models import Video, VideoStatus
 from academy.videos.playback import playback_file_open, playback_urls
 from academy.videos.selectors import video_get, video_progress_render
-from academy.videos.uploads import SizeLimitUploadHandler
 
 
 class VideoUploadApi(APIView):

@@ -6,10 +6,10 @@ import pytest
 from django.core import signing
 
 from academy.tenants.models import Role
+from academy.uploads import MULTIPART_SLACK, size_display
 from academy.videos import playback
 from academy.videos.models import Video
 from academy.videos.tasks import video_encode
-from academy.videos.uploads import MULTIPART_SLACK, size_display
 
 pytestmark = pytest.mark.django_db
 

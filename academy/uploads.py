@@ -1,4 +1,4 @@
-"""Enforce the video upload size limit while the request body streams in."""
+"""Enforce an upload size limit while the request body streams in (videos, rosters)."""
 from __future__ import annotations
 
 from django.core.files.uploadhandler import FileUploadHandler
@@ -17,7 +17,7 @@ def size_display(size: int) -> str:
 
 
 class UploadTooLarge(ValidationError):
-    """The upload is over VIDEO_MAX_UPLOAD_BYTES (answered as 400 with the reason)."""
+    """The upload is over its endpoint's limit (answered as 400 with the reason)."""
 
     def __init__(self, limit: int):
         super().__init__({"file": [f"The file is larger than the upload limit of {size_display(limit)}."]})
