@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from academy.jobs import services as jobs
 from academy.jobs.models import Job, JobStatus
 from academy.jobs.tasks import job_run
-from academy.messaging.models import Delivery, DeliveryStatus, Message
+from academy.messaging.models import Delivery, Message
 from academy.messaging.services import MessageInvalid, message_send_run, message_send_start
 from academy.messaging.tests.conftest import phones
 from academy.progress import store

@@ -1,6 +1,5 @@
 """The progress endpoints: zero SQL on a hit, one guarded DB read on a miss, tenant isolation."""
 import pytest
-from django.db import connection
 
 from academy.jobs.models import Job
 from academy.jobs.selectors import job_ref, job_state

@@ -20,7 +20,7 @@ from academy.jobs import services
 from academy.jobs.models import Job
 from academy.jobs.selectors import job_ref, job_state
 from academy.progress import store
-from academy.progress.client import get_redis, reset_redis
+from academy.progress.client import reset_redis
 from academy.progress.publish import publish
 from academy.progress.reconcile import progress_reconcile
 from academy.progress.reporter import ProgressReporter

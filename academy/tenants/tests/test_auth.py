@@ -4,8 +4,6 @@ import time
 import jwt
 import pytest
 from django.core.management import call_command
-from django.test.utils import CaptureQueriesContext
-from django.db import connection
 
 from academy.tenants.models import Membership, Role, Tenant, User
 from academy.tenants.tokens import InvalidToken, token_issue, token_verify
