@@ -124,9 +124,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["academy.tenants.permissions.IsTenantMember"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "academy.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
+    "EXCEPTION_HANDLER": "academy.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -152,6 +153,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# JSON request bodies: Django's 2.5 MB (its default) except where a view sets `body_limit`.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+# The AI job's body: grading accepts 5,000 submissions x 500 answers (academy/ai/grading.py),
+# about 40 MB of JSON with short answers.
+AI_JOB_MAX_BODY_BYTES = env_int("AI_JOB_MAX_BODY_BYTES", 64 * 1024 * 1024)
 
 # Job results larger than this stay in the DB; Redis keeps a summary and a reference.
 JOB_RESULT_REDIS_MAX_BYTES = env_int("JOB_RESULT_REDIS_MAX_BYTES", 8192)

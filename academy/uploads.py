@@ -2,25 +2,21 @@
 from __future__ import annotations
 
 from django.core.files.uploadhandler import FileUploadHandler
-from rest_framework.exceptions import ValidationError
+
+from academy.errors import ApplicationError, size_display
 
 # Room for the multipart boundaries, part headers and the title field around the file.
 MULTIPART_SLACK = 64 * 1024
 
 
-def size_display(size: int) -> str:
-    """Return a byte count for people: 2 GiB, 500 MiB, 1.5 KiB."""
-    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
-        if size >= scale:
-            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{size} bytes"
+class UploadTooLarge(ApplicationError):
+    """The upload is over its endpoint's limit: 413, the limit in params."""
 
-
-class UploadTooLarge(ValidationError):
-    """The upload is over its endpoint's limit (answered as 400 with the reason)."""
+    status = 413
 
     def __init__(self, limit: int):
-        super().__init__({"file": [f"The file is larger than the upload limit of {size_display(limit)}."]})
+        super().__init__("upload_too_large", f"The file is larger than the upload limit of {size_display(limit)}.",
+                         {"limit_bytes": limit, "limit_display": size_display(limit)}, field="file")
 
 
 class SizeLimitUploadHandler(FileUploadHandler):

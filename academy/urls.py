@@ -1,13 +1,24 @@
-from django.urls import path, re_path
+from django.urls import path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView
 
 from academy import health, metrics, webapp
+from academy.converters import CanonicalIntConverter, CanonicalUUIDConverter
 from academy.jobs import apis as jobs
 from academy.messaging import apis as messaging
 from academy.progress import apis as progress
 from academy.students import apis as students
 from academy.tenants import apis as tenants
 from academy.videos import apis as videos
+
+# Ids in paths: only the canonical spelling reaches a view (academy/converters.py).
+register_converter(CanonicalUUIDConverter, "uuid_id")
+register_converter(CanonicalIntConverter, "int_id")
+
+# Errors Django answers itself (no route, a body over its limit, a crash): JSON on /api/ and /media/.
+handler400 = "academy.errors.bad_request"
+handler403 = "academy.errors.permission_denied"
+handler404 = "academy.errors.page_not_found"
+handler500 = "academy.errors.server_error"
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -16,18 +27,18 @@ urlpatterns = [
     path("api/v1/auth/token/", tenants.TokenObtainApi.as_view(), name="auth-token"),
     path("api/v1/auth/password/", tenants.PasswordChangeApi.as_view(), name="auth-password"),
     path("api/v1/tasks/active/", progress.ActiveTasksApi.as_view(), name="tasks-active"),
-    path("api/v1/jobs/<str:job_id>/progress/", jobs.JobProgressApi.as_view(), name="job-progress"),
-    path("api/v1/jobs/<str:job_id>/retry/", jobs.JobRetryApi.as_view(), name="job-retry"),
-    path("api/v1/jobs/<str:job_id>/", jobs.JobDetailApi.as_view(), name="job-detail"),
+    path("api/v1/jobs/<uuid_id:job_id>/progress/", jobs.JobProgressApi.as_view(), name="job-progress"),
+    path("api/v1/jobs/<uuid_id:job_id>/retry/", jobs.JobRetryApi.as_view(), name="job-retry"),
+    path("api/v1/jobs/<uuid_id:job_id>/", jobs.JobDetailApi.as_view(), name="job-detail"),
     path("api/v1/ai/jobs/", jobs.AiJobCreateApi.as_view(), name="ai-job-create"),
     path("api/v1/messages/", messaging.MessageCreateApi.as_view(), name="message-create"),
     path("api/v1/students/import/", students.StudentImportApi.as_view(), name="student-import"),
     path("api/v1/students/", students.StudentListApi.as_view(), name="student-list"),
     path("media/videos/", videos.VideoUploadApi.as_view(), name="video-upload"),
-    path("media/videos/<str:video_id>/retry/", videos.VideoRetryApi.as_view(), name="video-retry"),
+    path("media/videos/<int_id:video_id>/retry/", videos.VideoRetryApi.as_view(), name="video-retry"),
     path("media/hls/<str:token>/<path:path>", videos.hls_file, name="video-hls"),
-    path("media/videos/<str:video_id>/progress/", videos.VideoProgressApi.as_view(), name="video-progress"),
-    path("media/videos/<str:video_id>/", videos.VideoDetailApi.as_view(), name="video-detail"),
+    path("media/videos/<int_id:video_id>/progress/", videos.VideoProgressApi.as_view(), name="video-progress"),
+    path("media/videos/<int_id:video_id>/", videos.VideoDetailApi.as_view(), name="video-detail"),
     # Last: everything else is the web app (its assets and its client-side routes).
     re_path(r"^(?P<path>(?!api/|media/).*)$", webapp.web_file, name="web"),
 ]

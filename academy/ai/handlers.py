@@ -13,7 +13,7 @@ def grading_payload_validate(payload) -> dict:
     try:
         return grading.validate_payload(payload)
     except ValueError as exc:
-        raise PayloadInvalid(str(exc)) from None
+        raise PayloadInvalid("payload_invalid", str(exc)) from None
 
 
 def grading_run(job, reporter) -> dict:

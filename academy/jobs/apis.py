@@ -1,10 +1,12 @@
 """Job endpoints: progress from Redis only; detail, creation and retry from the DB."""
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from academy.errors import ApplicationError
 from academy.jobs import services
 from academy.jobs.handlers import PayloadInvalid, handler_get
 from academy.jobs.models import Job
@@ -19,6 +21,7 @@ class JobProgressApi(APIView):
 
     @extend_schema(responses={200: dict})
     def get(self, request, job_id: str):
+        # job_id is canonical (the path converter): one spelling, one Redis key.
         state = progress_get(TaskRef(request.user.tenant_id, "job", job_id))
         if state is None:
             raise NotFound
@@ -50,25 +53,28 @@ class JobRetryApi(APIView):
             raise NotFound
         job = services.job_retry(tenant_id=request.user.tenant_id, job_id=job_id)
         if job is None:
-            raise ValidationError({"detail": "Only a FAILED job can be retried."})
+            raise ApplicationError("retry_not_allowed", "Only a FAILED job can be retried.")
         return Response({"job_id": str(job.job_id), "attempt": job.attempt}, status=status.HTTP_202_ACCEPTED)
 
 
 def job_create_response(request, *, job_type: str, payload, category: str) -> Response:
-    """Create a job of an allowed category, answering 400 with the reason on a bad payload."""
-    try:
-        handler = handler_get(job_type)
-        if handler.category != category:
-            raise PayloadInvalid(f"job_type {job_type!r} cannot be started here.")
-        job = services.job_create(tenant_id=request.user.tenant_id, job_type=job_type, payload=payload,
-                                  created_by_id=request.user.user_id)
-    except PayloadInvalid as exc:
-        raise ValidationError({"detail": str(exc)}) from None
+    """Create a job of an allowed category; a bad payload raises PayloadInvalid (400 with its code)."""
+    handler = handler_get(job_type)
+    if handler.category != category:
+        raise PayloadInvalid("job_type_not_here", f"job_type {job_type!r} cannot be started here.",
+                             {"job_type": job_type})
+    job = services.job_create(tenant_id=request.user.tenant_id, job_type=job_type, payload=payload,
+                              created_by_id=request.user.user_id)
     return Response({"job_id": str(job.job_id)}, status=status.HTTP_202_ACCEPTED)
 
 
 class AiJobCreateApi(APIView):
     permission_classes = [IsStaff]
+
+    @property
+    def body_limit(self) -> int:
+        """Grading accepts 5,000 x 500 answers: more than Django's 2.5 MB (academy/parsers.py)."""
+        return settings.AI_JOB_MAX_BODY_BYTES
 
     class InputSerializer(serializers.Serializer):
         job_type = serializers.CharField(max_length=64)

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
+from academy.errors import ApplicationError
+
 if TYPE_CHECKING:
     from academy.jobs.models import Job
     from academy.progress.reporter import ProgressReporter
@@ -17,7 +19,7 @@ class JobFailed(Exception):
         self.reason = reason
 
 
-class PayloadInvalid(ValueError):
+class PayloadInvalid(ApplicationError):
     """The payload is unusable: answered with 400 before anything is queued."""
 
 
@@ -61,7 +63,8 @@ def handler_get(job_type: str) -> JobHandler:
         return _handlers[job_type]
     except KeyError:
         known = ", ".join(sorted(_handlers)) or "none"
-        raise PayloadInvalid(f"Unknown job_type {job_type!r}; known: {known}.") from None
+        raise PayloadInvalid("job_type_unknown", f"Unknown job_type {job_type!r}; known: {known}.",
+                             {"job_type": job_type, "known": sorted(_handlers)}) from None
 
 
 def handlers_all() -> dict[str, JobHandler]:

@@ -1,12 +1,10 @@
 """Reads of jobs: the DB side (detail, fallback, reconcile) and the progress rendering."""
 from __future__ import annotations
 
-import uuid
 from typing import Iterable
 
 import orjson
 from django.conf import settings
-from django.core.exceptions import ValidationError
 
 from academy.jobs.handlers import handler_get
 from academy.jobs.models import Job, JobStatus
@@ -18,12 +16,12 @@ def job_ref(job: Job) -> TaskRef:
     return TaskRef(job.tenant_id, "job", str(job.job_id))
 
 
-def job_get(*, tenant_id: int, job_id) -> Job | None:
-    """Return the tenant's job, or None: another tenant's job is as missing as no job."""
-    try:
-        return Job.objects.filter(tenant_id=tenant_id, job_id=job_id).first()
-    except (ValidationError, ValueError):
-        return None
+def job_get(*, tenant_id: int, job_id: str) -> Job | None:
+    """Return the tenant's job, or None: another tenant's job is as missing as no job.
+
+    `job_id` is canonical: the URL's path converter lets no other spelling through.
+    """
+    return Job.objects.filter(tenant_id=tenant_id, job_id=job_id).first()
 
 
 def job_result_json(job: Job) -> str:
@@ -49,10 +47,6 @@ def job_state(job: Job) -> TaskState:
 
 def job_state_load(tenant_id: int, job_id: str) -> TaskState | None:
     """Load a job's state from the DB for the progress fallback."""
-    try:
-        uuid.UUID(job_id)
-    except ValueError:
-        return None
     job = job_get(tenant_id=tenant_id, job_id=job_id)
     if job is None:
         return None

@@ -12,7 +12,7 @@ def message_payload_validate(payload) -> dict:
     """Return the payload cleaned, or raise PayloadInvalid."""
     message_id = payload.get("message_id") if isinstance(payload, dict) else None
     if not isinstance(message_id, int) or isinstance(message_id, bool) or message_id < 1:
-        raise PayloadInvalid("The payload must be {\"message_id\": <id of a saved message>}.")
+        raise PayloadInvalid("payload_invalid", "The payload must be {\"message_id\": <id of a saved message>}.")
     return {"message_id": message_id}
 
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from academy.errors import ApplicationError
 from academy.jobs.handlers import JobFailed
 from academy.jobs.models import Job
 from academy.jobs.services import job_create
@@ -40,12 +41,20 @@ INVALID_LISTED = 100
 SUBJECT_MAX_CHARS = 200  # Message.subject
 
 
-class MessageInvalid(Exception):
-    """The message cannot be sent as asked: `detail` is the 400 answer, nothing was saved."""
+class MessageInvalid(ApplicationError):
+    """The message cannot be sent as asked (400), nothing was saved.
 
-    def __init__(self, detail: dict[str, Any]):
-        super().__init__(detail.get("detail", "invalid message"))
-        self.detail = detail
+    `listed` holds the offending entries; the answer shows them at the top level (as it
+    always has) and their counts in params.
+    """
+
+    def __init__(self, code: str, message: str, params: dict[str, Any] | None = None, *,
+                 listed: dict[str, Any] | None = None):
+        super().__init__(code, message, params)
+        self.listed = listed or {}
+
+    def body(self) -> dict[str, Any]:
+        return {**super().body(), **self.listed}
 
 
 # --- starting ---------------------------------------------------------------------------------
@@ -59,7 +68,7 @@ def message_send_start(*, tenant_id: int, body: str, subject: str = "", recipien
     """
     body, subject = _text_clean(body=body, subject=subject)
     if (recipients is None) == (student_ids is None):
-        raise MessageInvalid({"detail": "Give either recipients or student_ids (one of them, not both)."})
+        raise MessageInvalid("recipients_either_or", "Give either recipients or student_ids (one of them, not both).")
     if recipients is not None:
         targets = recipients_parse(texts=recipients)
     else:
@@ -78,27 +87,30 @@ def message_send_start(*, tenant_id: int, body: str, subject: str = "", recipien
 
 def _text_clean(*, body: Any, subject: Any) -> tuple[str, str]:
     if not isinstance(body, str) or not body.strip():
-        raise MessageInvalid({"detail": "The message body is empty."})
+        raise MessageInvalid("body_empty", "The message body is empty.")
     if len(body) > settings.MESSAGING_BODY_MAX_CHARS:
-        raise MessageInvalid({"detail": f"The message body has {len(body)} characters; "
-                                        f"at most {settings.MESSAGING_BODY_MAX_CHARS} are allowed."})
+        raise MessageInvalid("body_too_long", f"The message body has {len(body)} characters; "
+                                              f"at most {settings.MESSAGING_BODY_MAX_CHARS} are allowed.",
+                             {"length": len(body), "limit": settings.MESSAGING_BODY_MAX_CHARS})
     if subject is None:
         subject = ""
     if not isinstance(subject, str):
-        raise MessageInvalid({"detail": "The subject must be a string."})
+        raise MessageInvalid("subject_not_text", "The subject must be a string.")
     subject = subject.strip()
     if len(subject) > SUBJECT_MAX_CHARS:
-        raise MessageInvalid({"detail": f"The subject has {len(subject)} characters; "
-                                        f"at most {SUBJECT_MAX_CHARS} are allowed."})
+        raise MessageInvalid("subject_too_long", f"The subject has {len(subject)} characters; "
+                                                 f"at most {SUBJECT_MAX_CHARS} are allowed.",
+                             {"length": len(subject), "limit": SUBJECT_MAX_CHARS})
     return body, subject
 
 
 def _count_check(count: int, what: str) -> None:
     if count == 0:
-        raise MessageInvalid({"detail": f"{what} is empty: nobody to send to."})
+        raise MessageInvalid("recipients_empty", f"{what} is empty: nobody to send to.", {"field": what})
     if count > settings.MESSAGING_MAX_RECIPIENTS:
-        raise MessageInvalid({"detail": f"{what} has {count} entries; at most "
-                                        f"{settings.MESSAGING_MAX_RECIPIENTS} per message."})
+        raise MessageInvalid("recipients_too_many", f"{what} has {count} entries; at most "
+                                                    f"{settings.MESSAGING_MAX_RECIPIENTS} per message.",
+                             {"field": what, "count": count, "limit": settings.MESSAGING_MAX_RECIPIENTS})
 
 
 def recipients_parse(*, texts: list) -> list[Recipient]:
@@ -116,8 +128,10 @@ def recipients_parse(*, texts: list) -> list[Recipient]:
             continue
         parsed.setdefault(_dedupe_key(recipient), recipient)
     if invalid:
-        raise MessageInvalid({"detail": f"{len(invalid)} of {len(texts)} recipients are invalid; nothing was sent.",
-                              "invalid_count": len(invalid), "invalid_recipients": invalid[:INVALID_LISTED]})
+        raise MessageInvalid("recipients_invalid",
+                             f"{len(invalid)} of {len(texts)} recipients are invalid; nothing was sent.",
+                             {"count": len(invalid), "total": len(texts)},
+                             listed={"invalid_count": len(invalid), "invalid_recipients": invalid[:INVALID_LISTED]})
     return list(parsed.values())
 
 
@@ -133,8 +147,9 @@ def _student_parents(*, tenant_id: int, student_ids: list[int]) -> list[Recipien
     unknown = [sid for sid in dict.fromkeys(student_ids) if sid not in phones]
     if unknown:
         # Another tenant's student answers like a missing one.
-        raise MessageInvalid({"detail": f"{len(unknown)} student ids are unknown (or deleted); nothing was sent.",
-                              "unknown_student_ids": unknown[:INVALID_LISTED]})
+        raise MessageInvalid("students_unknown",
+                             f"{len(unknown)} student ids are unknown (or deleted); nothing was sent.",
+                             {"count": len(unknown)}, listed={"unknown_student_ids": unknown[:INVALID_LISTED]})
     parsed: dict[str, Recipient] = {}
     invalid = []
     for sid in dict.fromkeys(student_ids):
@@ -146,8 +161,10 @@ def _student_parents(*, tenant_id: int, student_ids: list[int]) -> list[Recipien
         # Siblings share a parent: the parent gets the message once.
         parsed.setdefault(_dedupe_key(recipient), recipient)
     if invalid:
-        raise MessageInvalid({"detail": f"{len(invalid)} students have no valid parent phone; nothing was sent.",
-                              "invalid_count": len(invalid), "invalid_recipients": invalid[:INVALID_LISTED]})
+        raise MessageInvalid("parent_phones_invalid",
+                             f"{len(invalid)} students have no valid parent phone; nothing was sent.",
+                             {"count": len(invalid), "total": len(phones)},
+                             listed={"invalid_count": len(invalid), "invalid_recipients": invalid[:INVALID_LISTED]})
     return list(parsed.values())
 
 

@@ -7,6 +7,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.parsers import MultiPartParser
 from rest_framework.views import APIView
 
+from academy.errors import ApplicationError
 from academy.jobs.apis import job_create_response
 from academy.students import services
 from academy.students.models import Student
@@ -47,7 +48,7 @@ class StudentImportApi(APIView):
                 dry_run=data.validated_data["dry_run"],
             )
         except ImportFileError as exc:
-            raise ValidationError({"file": [exc.reason]}) from None
+            raise ApplicationError("import_file_invalid", exc.reason, field="file") from None
         try:
             return job_create_response(request, job_type=services.IMPORT_JOB_TYPE, payload=payload,
                                        category="import")

@@ -14,22 +14,22 @@ SUMMARY_FAILURES = 50
 def import_payload_validate(payload) -> dict:
     """Return the payload cleaned, or raise PayloadInvalid."""
     if not isinstance(payload, dict):
-        raise PayloadInvalid("The payload must be an object.")
+        raise PayloadInvalid("payload_invalid", "The payload must be an object.")
     path = payload.get("path")
     if not isinstance(path, str) or not path.startswith("imports/") or ".." in path:
-        raise PayloadInvalid("path must name a stored roster under imports/.")
+        raise PayloadInvalid("payload_invalid", "path must name a stored roster under imports/.")
     dry_run = payload.get("dry_run", False)
     if not isinstance(dry_run, bool):
-        raise PayloadInvalid("dry_run must be true or false.")
+        raise PayloadInvalid("payload_invalid", "dry_run must be true or false.")
     password_hash = payload.get("password_hash") or ""
     if not isinstance(password_hash, str) or (not dry_run and not password_hash):
-        raise PayloadInvalid("password_hash is required to create accounts.")
+        raise PayloadInvalid("payload_invalid", "password_hash is required to create accounts.")
     if password_hash:
         try:
             identify_hasher(password_hash)
         except ValueError:
             # Never a plain password: only a hash may be stored in a job row.
-            raise PayloadInvalid("password_hash is not a password hash.") from None
+            raise PayloadInvalid("payload_invalid", "password_hash is not a password hash.") from None
     return {"path": path, "password_hash": password_hash, "dry_run": dry_run}
 
 

@@ -7,6 +7,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from academy.errors import error_body
 from academy.tenants import services
 from academy.tenants.tokens import Identity
 
@@ -29,7 +30,7 @@ class TokenObtainApi(APIView):
         try:
             body = services.token_obtain(**data.validated_data)
         except services.LoginFailed:
-            return Response({"detail": LOGIN_FAILED}, status=status.HTTP_401_UNAUTHORIZED,
+            return Response(error_body(code="login_failed", message=LOGIN_FAILED), status=status.HTTP_401_UNAUTHORIZED,
                             headers={"WWW-Authenticate": "Bearer"})
         return Response(body)
 
@@ -47,16 +48,28 @@ class PasswordChangeApi(APIView):
     @extend_schema(request=InputSerializer, responses={204: None})
     def post(self, request):
         if not isinstance(request.user, Identity):
-            return Response({"detail": "Authentication credentials were not provided."},
+            return Response(error_body(code="not_authenticated",
+                                       message="Authentication credentials were not provided."),
                             status=status.HTTP_401_UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             validate_password(data.validated_data["new_password"])
         except ValidationError as exc:
-            return Response({"new_password": list(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
+            # Django's validators name each failure (password_too_short...) with its params.
+            errors = [{"code": error.code or "invalid", "params": _json_params(error.params),
+                       "message": message} for error, message in zip(exc.error_list, exc.messages)]
+            body = error_body(code="password_invalid", message=" ".join(exc.messages),
+                              params={"field": "new_password", "errors": errors})
+            return Response({**body, "new_password": list(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
         try:
             services.password_change(user_id=request.user.user_id, **data.validated_data)
         except services.LoginFailed:
-            return Response({"old_password": ["Wrong password."]}, status=status.HTTP_400_BAD_REQUEST)
+            body = error_body(code="password_wrong", message="Wrong password.", params={"field": "old_password"})
+            return Response({**body, "old_password": ["Wrong password."]}, status=status.HTTP_400_BAD_REQUEST)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _json_params(params) -> dict:
+    """Return a validator's params as JSON values (a similarity check passes a model field)."""
+    return {key: value if isinstance(value, (int, float, str)) else str(value) for key, value in (params or {}).items()}

@@ -3,15 +3,15 @@ the DB; HLS files behind signed URLs, with no SQL."""
 from pathlib import PurePath
 
 from django.conf import settings
-from django.http import FileResponse, JsonResponse
-from django.views.decorators.http import require_safe
+from django.http import FileResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from academy.errors import ApplicationError, error_response, method_not_allowed
 from academy.progress.keys import TaskRef
 from academy.progress.selectors import progress_get
 from academy.tenants.permissions import IsStaff
@@ -53,13 +53,12 @@ class VideoProgressApi(APIView):
     """Token -> one Redis round trip -> response. SQL only on a cache miss (single-flight)."""
 
     @extend_schema(responses={200: dict})
-    def get(self, request, video_id: str):
-        if not video_id.isdigit():
-            raise NotFound
-        state = progress_get(TaskRef(request.user.tenant_id, "video", video_id))
+    def get(self, request, video_id: int):
+        # video_id is canonical (the path converter): one spelling, one Redis key.
+        state = progress_get(TaskRef(request.user.tenant_id, "video", str(video_id)))
         if state is None:
             raise NotFound
-        return Response(video_progress_render(video_id, state))
+        return Response(video_progress_render(str(video_id), state))
 
 
 class VideoOutputSerializer(serializers.ModelSerializer):
@@ -86,7 +85,7 @@ class VideoOutputSerializer(serializers.ModelSerializer):
 
 class VideoDetailApi(APIView):
     @extend_schema(responses={200: VideoOutputSerializer})
-    def get(self, request, video_id: str):
+    def get(self, request, video_id: int):
         video = video_get(tenant_id=request.user.tenant_id, video_id=video_id)
         if video is None:
             raise NotFound
@@ -97,26 +96,27 @@ class VideoRetryApi(APIView):
     permission_classes = [IsStaff]
 
     @extend_schema(request=None, responses={202: dict})
-    def post(self, request, video_id: str):
+    def post(self, request, video_id: int):
         found = video_get(tenant_id=request.user.tenant_id, video_id=video_id)
         if found is None:
             raise NotFound
         video = services.video_retry(tenant_id=request.user.tenant_id, video_id=found.pk)
         if video is None:
-            raise ValidationError({"detail": "Only a FAILED video can be retried."})
+            raise ApplicationError("retry_not_allowed", "Only a FAILED video can be retried.")
         return Response({"id": video.pk, "status": video.status, "attempt": video.attempt},
                         status=status.HTTP_202_ACCEPTED)
 
 
-@require_safe
 def hls_file(request, token: str, path: str):
     """Signed URL -> one HLS file from storage. No bearer header and no SQL: the token is the permission.
 
     A bad path, a tampered, expired or foreign token and a missing file all answer the same 404.
     """
+    if request.method not in ("GET", "HEAD"):
+        return method_not_allowed(request, ["GET", "HEAD"])
     opened = playback_file_open(token=token, path=path)
     if opened is None:
-        return JsonResponse({"detail": "Not found."}, status=404)
+        return error_response(code="not_found", message="Not found.", status=404)
     file, content_type = opened
     response = FileResponse(file, content_type=content_type)
     # An attempt's files never change, and the token in the URL expires on its own.

@@ -12,13 +12,12 @@ def video_ref(video: Video) -> TaskRef:
     return TaskRef(video.tenant_id, "video", str(video.pk))
 
 
-def video_get(*, tenant_id: int, video_id) -> Video | None:
-    """Return the tenant's video, or None: another tenant's video is as missing as no video."""
-    try:
-        pk = int(video_id)
-    except (TypeError, ValueError):
-        return None
-    return Video.objects.filter(tenant_id=tenant_id, pk=pk).first()
+def video_get(*, tenant_id: int, video_id: int | str) -> Video | None:
+    """Return the tenant's video, or None: another tenant's video is as missing as no video.
+
+    `video_id` is canonical: the URL's path converter lets no other spelling through.
+    """
+    return Video.objects.filter(tenant_id=tenant_id, pk=video_id).first()
 
 
 def video_state(video: Video) -> TaskState:

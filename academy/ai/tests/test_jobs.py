@@ -65,7 +65,8 @@ def test_the_reason_of_a_deep_error_is_given(client):
     submissions = [{"student": "a", "answers": []}, {"student": "a", "answers": []}]
     response = client.post(URL, {"job_type": "short_answer_grading",
                                  "payload": {"answer_key": ANSWER_KEY, "submissions": submissions}}, format="json")
-    assert response.json() == {"detail": "submissions[1].student 'a' already appears in submissions[0]"}
+    assert response.json() == {"detail": "submissions[1].student 'a' already appears in submissions[0]",
+                               "code": "payload_invalid", "params": {}}
 
 
 @pytest.mark.django_db

@@ -68,21 +68,36 @@ def test_parents_of_students_by_id(owner, gateway):
     assert gateway.accepted == {"01011112222": 1}
 
 
+def invalid(field: str, code: str, message: str, legacy=None) -> dict:
+    """The body of a serializer's 400: DRF's shape, and the code of each field error."""
+    return {field.split(".")[0]: legacy or [message], "detail": "Invalid input.", "code": "invalid",
+            "params": {"fields": {field: [{"code": code, "message": message}]}}}
+
+
 @pytest.mark.parametrize("payload, expected", [
-    ({"recipients": ["01012345678"], "body": ""}, {"detail": "The message body is empty."}),
-    ({"body": "hi"}, {"detail": "Give either recipients or student_ids (one of them, not both)."}),
+    ({"recipients": ["01012345678"], "body": ""},
+     {"detail": "The message body is empty.", "code": "body_empty", "params": {}}),
+    ({"body": "hi"}, {"detail": "Give either recipients or student_ids (one of them, not both).",
+                      "code": "recipients_either_or", "params": {}}),
     ({"recipients": ["01012345678"], "student_ids": [1], "body": "hi"},
-     {"detail": "Give either recipients or student_ids (one of them, not both)."}),
-    ({"recipients": [], "body": "hi"}, {"detail": "recipients is empty: nobody to send to."}),
+     {"detail": "Give either recipients or student_ids (one of them, not both).",
+      "code": "recipients_either_or", "params": {}}),
+    ({"recipients": [], "body": "hi"}, {"detail": "recipients is empty: nobody to send to.",
+                                        "code": "recipients_empty", "params": {"field": "recipients"}}),
     ({"recipients": ["01012345678", "02-123-4567"], "body": "hi"},
-     {"detail": "1 of 2 recipients are invalid; nothing was sent.", "invalid_count": 1,
+     {"detail": "1 of 2 recipients are invalid; nothing was sent.", "code": "recipients_invalid",
+      "params": {"count": 1, "total": 2}, "invalid_count": 1,
       "invalid_recipients": [{"index": 1, "recipient": "02-123-4567",
                               "error": "mobile number must start with 010: '02-123-4567'"}]}),
     ({"student_ids": [999999], "body": "hi"},
-     {"detail": "1 student ids are unknown (or deleted); nothing was sent.", "unknown_student_ids": [999999]}),
-    ({"recipients": "01012345678", "body": "hi"}, {"recipients": ['Expected a list of items but got type "str".']}),
-    ({"student_ids": ["kim"], "body": "hi"}, {"student_ids": {"0": ["A valid integer is required."]}}),
-    ({"recipients": ["01012345678"]}, {"body": ["This field is required."]}),
+     {"detail": "1 student ids are unknown (or deleted); nothing was sent.", "code": "students_unknown",
+      "params": {"count": 1}, "unknown_student_ids": [999999]}),
+    ({"recipients": "01012345678", "body": "hi"},
+     invalid("recipients", "not_a_list", 'Expected a list of items but got type "str".')),
+    ({"student_ids": ["kim"], "body": "hi"},
+     invalid("student_ids.0", "invalid", "A valid integer is required.",
+             legacy={"0": ["A valid integer is required."]})),
+    ({"recipients": ["01012345678"]}, invalid("body", "required", "This field is required.")),
 ])
 def test_bad_input_answers_400_with_the_reason_and_queues_nothing(owner, payload, expected,
                                                                   django_capture_on_commit_callbacks):
@@ -102,7 +117,9 @@ def test_too_many_recipients(owner, settings):
     _, client = owner
     response = client.post(URL, {"recipients": ["01012345678"] * 10_001, "body": "hi"}, format="json")
     assert response.status_code == 400
-    assert response.json() == {"detail": "recipients has 10001 entries; at most 10000 per message."}
+    assert response.json() == {"detail": "recipients has 10001 entries; at most 10000 per message.",
+                               "code": "recipients_too_many",
+                               "params": {"field": "recipients", "count": 10_001, "limit": 10_000}}
 
 
 @pytest.mark.parametrize("role", [Role.STUDENT, Role.PARENT])
@@ -122,4 +139,5 @@ def test_a_message_job_cannot_be_started_from_the_ai_endpoint(owner):
     response = client.post("/api/v1/ai/jobs/", {"job_type": "message_send", "payload": {"message_id": 1}},
                            format="json")
     assert response.status_code == 400
-    assert response.json() == {"detail": "job_type 'message_send' cannot be started here."}
+    assert response.json() == {"detail": "job_type 'message_send' cannot be started here.",
+                               "code": "job_type_not_here", "params": {"job_type": "message_send"}}

@@ -62,8 +62,10 @@ def test_every_invalid_recipient_is_listed_with_its_reason(tenant):
     with pytest.raises(MessageInvalid) as info:
         start(tenant, recipients=["010-1234-5678", "011-123-4567", "parent@", 1012345678, "mom@example.com"])
 
-    assert info.value.detail == {
+    assert info.value.body() == {
         "detail": "3 of 5 recipients are invalid; nothing was sent.",
+        "code": "recipients_invalid",
+        "params": {"count": 3, "total": 5},
         "invalid_count": 3,
         "invalid_recipients": [
             {"index": 1, "recipient": "011-123-4567", "error": "mobile number must start with 010: '011-123-4567'"},
@@ -121,7 +123,7 @@ def test_parents_of_students_get_it_once_per_parent(tenant, make_member):
     # Deleted students and another academy's students are unknown alike.
     with pytest.raises(MessageInvalid) as info:
         start(tenant, student_ids=[kim.pk, gone.pk, stranger.pk])
-    assert info.value.detail["unknown_student_ids"] == [gone.pk, stranger.pk]
+    assert info.value.body()["unknown_student_ids"] == [gone.pk, stranger.pk]
     assert Message.objects.count() == 1
 
 

@@ -52,12 +52,13 @@ def test_an_import_is_stored_and_queued_with_only_the_password_hash(post_import,
     assert stored_files(media) == [media / job.payload["path"]]
 
 
-@pytest.mark.parametrize("content, reason", [
-    (b"name,parent_phone\nKim,01012345678\n", "The file is not an Excel .xlsx workbook."),
-    (b"", "The submitted file is empty."),
-    ("zip", "The file is a zip archive, not an Excel .xlsx workbook."),
+@pytest.mark.parametrize("content, reason, code", [
+    (b"name,parent_phone\nKim,01012345678\n", "The file is not an Excel .xlsx workbook.", "import_file_invalid"),
+    (b"", "The submitted file is empty.", "invalid"),
+    ("zip", "The file is a zip archive, not an Excel .xlsx workbook.", "import_file_invalid"),
 ])
-def test_a_file_that_is_not_xlsx_is_refused_with_the_reason_before_queuing(content, reason, post_import, media):
+def test_a_file_that_is_not_xlsx_is_refused_with_the_reason_before_queuing(content, reason, code, post_import,
+                                                                           media):
     if content == "zip":
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
@@ -67,7 +68,12 @@ def test_a_file_that_is_not_xlsx_is_refused_with_the_reason_before_queuing(conte
     response = post_import(content, name="roster.xlsx")
 
     assert response.status_code == 400
-    assert response.json() == {"file": [reason]}
+    body = response.json()
+    assert body["file"] == [reason] and body["code"] == code
+    if code == "invalid":  # the serializer's: each field error has its own code
+        assert body["params"] == {"fields": {"file": [{"code": "empty", "message": reason}]}}
+    else:
+        assert body["detail"] == reason and body["params"] == {"field": "file"}
     assert not Job.objects.exists()
     assert stored_files(media) == []
 
@@ -77,8 +83,11 @@ def test_a_file_over_the_size_limit_is_refused(post_import, roster, settings, me
 
     response = post_import(roster(generate_rows(50, seed=1)))
 
-    assert response.status_code == 400
-    assert "limit" in response.json()["file"][0]
+    assert response.status_code == 413
+    assert response.json() == {"detail": "The file is larger than the upload limit of 1000 bytes.",
+                               "code": "upload_too_large",
+                               "params": {"field": "file", "limit_bytes": 1000, "limit_display": "1000 bytes"},
+                               "file": ["The file is larger than the upload limit of 1000 bytes."]}
     assert not Job.objects.exists() and stored_files(media) == []
 
 

@@ -29,8 +29,11 @@ def test_an_upload_over_the_limit_is_refused_with_the_reason(over_by, upload, se
 
     response = upload(b"\0" * (100_000 + over_by))
 
-    assert response.status_code == 400
-    assert response.json() == {"file": ["The file is larger than the upload limit of 97.7 KiB."]}
+    assert response.status_code == 413
+    assert response.json() == {"detail": "The file is larger than the upload limit of 97.7 KiB.",
+                               "code": "upload_too_large",
+                               "params": {"field": "file", "limit_bytes": 100_000, "limit_display": "97.7 KiB"},
+                               "file": ["The file is larger than the upload limit of 97.7 KiB."]}
     assert not Video.objects.exists()
     assert stored_files(media) == []
 
@@ -131,7 +134,7 @@ def test_bad_tokens_and_paths_all_answer_the_same_404_with_no_sql(ready_video, o
         answers = [client.get(path) for path in requests]
 
     assert [answer.status_code for answer in answers] == [404] * len(requests)
-    assert {answer.content for answer in answers} == {b'{"detail": "Not found."}'}
+    assert {answer.content for answer in answers} == {b'{"detail":"Not found.","code":"not_found","params":{}}'}
     # The genuine token still works, and the other tenant cannot even see the video.
     assert client.get(f"/media/hls/{token}/master.m3u8").status_code == 200
     assert api(stranger).get(f"/media/videos/{video_id}/").status_code == 404
