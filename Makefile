@@ -29,9 +29,10 @@ WEB_DEPS := web/node_modules/.package-lock.json
 $(WEB_DEPS): web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
 
-# Vitest, then a check that the shipped build (web/dist) is exactly what the source builds.
+# Vitest, ESLint (types, hooks, and the import zones: features never import each other),
+# then a check that the shipped build (web/dist) is exactly what the source builds.
 test-web: $(WEB_DEPS)
-	cd web && npx vitest run && npm run check-dist
+	cd web && npx vitest run && npm run lint && npm run check-dist
 
 # The real stack (throwaway PostgreSQL + Redis, Celery, gunicorn) driven by headless Chromium;
 # screenshots, summary.json and server logs in artifacts/e2e/.

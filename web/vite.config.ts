@@ -1,4 +1,5 @@
 /// <reference types="vitest/config" />
+import { fileURLToPath } from 'node:url'
 import react from '@vitejs/plugin-react'
 import { defineConfig } from 'vite'
 
@@ -9,6 +10,10 @@ const backend = 'http://127.0.0.1:8000'
 export default defineConfig({
   base: '/',
   plugins: [react()],
+  // `@/lib/...` instead of `../../../lib/...`; tsconfig.json maps the same prefix for tsc.
+  resolve: {
+    alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) },
+  },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -79,8 +79,6 @@ const progressAnswers = new Map()
 
 const VIDEO_PROGRESS = /^\/media\/videos\/([^/]+)\/progress\/$/
 const JOB_PROGRESS = /^\/api\/v1\/jobs\/([^/]+)\/progress\/$/
-const VIDEO_DETAIL = /^\/media\/videos\/([^/]+)\/$/
-const JOB_DETAIL = /^\/api\/v1\/jobs\/([^/]+)\/$/
 
 function trackRequests(p) {
   p.on('request', (request) => {

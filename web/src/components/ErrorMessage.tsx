@@ -1,5 +1,5 @@
-import { ApiError } from '../lib/api-client'
-import { useI18n, type Translate } from '../lib/i18n'
+import { ApiError } from '@/lib/api-client'
+import { useI18n, type Translate } from '@/lib/i18n'
 
 /** The lines to show for a failed call: the server's detail and field errors when it sent any. */
 export function describeError(error: unknown, t: Translate): string[] {

@@ -1,7 +1,7 @@
 import { useMutation } from '@tanstack/react-query'
-import { api } from '../../../lib/api-client'
-import { trackedTasks } from '../../tasks/store'
-import type { GradingPayload } from '../grading-input'
+import { api } from '@/lib/api-client'
+import { trackedTasks } from '@/lib/tasks/store'
+import type { GradingPayload } from '@/features/ai/grading-input'
 
 export type AiJobInput = { job_type: 'short_answer_grading'; payload: GradingPayload }
 

@@ -1,6 +1,6 @@
 import { useMutation } from '@tanstack/react-query'
-import { api } from '../../../lib/api-client'
-import { sessionStore } from '../../../lib/session'
+import { api } from '@/lib/api-client'
+import { sessionStore } from '@/lib/session'
 
 export type Credentials = { username: string; password: string; tenant_id: number | string }
 

@@ -1,8 +1,8 @@
 import { useState, type FormEvent } from 'react'
-import { ErrorMessage } from '../../../components/ErrorMessage'
-import { useI18n } from '../../../lib/i18n'
-import type { SessionEnd } from '../../../lib/session'
-import { useLogin } from '../api/create-token'
+import { ErrorMessage } from '@/components/ErrorMessage'
+import { useI18n } from '@/lib/i18n'
+import type { SessionEnd } from '@/lib/session'
+import { useLogin } from '@/features/auth/api/create-token'
 
 export function LoginForm({ ended }: { ended: SessionEnd | null }) {
   const { t } = useI18n()

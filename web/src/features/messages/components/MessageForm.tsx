@@ -1,10 +1,10 @@
 import { useState, type FormEvent } from 'react'
-import { ErrorMessage } from '../../../components/ErrorMessage'
-import { useI18n } from '../../../lib/i18n'
-import { JobOutcome } from '../../tasks/components/JobOutcome'
-import { useLatestTask } from '../../tasks/store'
-import { asMessageResult, useSendMessage } from '../api/send-message'
-import { parseTargets, type TargetMode } from '../recipients'
+import { ErrorMessage } from '@/components/ErrorMessage'
+import { useI18n } from '@/lib/i18n'
+import { JobOutcome } from '@/components/JobOutcome'
+import { useLatestTask } from '@/lib/tasks/store'
+import { asMessageResult, useSendMessage } from '@/features/messages/api/send-message'
+import { parseTargets, type TargetMode } from '@/features/messages/recipients'
 
 function MessageResultView({ result }: { result: unknown }) {
   const { t } = useI18n()

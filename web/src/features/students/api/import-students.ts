@@ -1,6 +1,6 @@
 import { useMutation } from '@tanstack/react-query'
-import { api } from '../../../lib/api-client'
-import { trackedTasks } from '../../tasks/store'
+import { api } from '@/lib/api-client'
+import { trackedTasks } from '@/lib/tasks/store'
 
 export type ImportInput = { file: File; initialPassword: string; dryRun: boolean }
 

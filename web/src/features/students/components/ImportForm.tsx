@@ -1,9 +1,9 @@
 import { useState, type FormEvent } from 'react'
-import { ErrorMessage } from '../../../components/ErrorMessage'
-import { useI18n } from '../../../lib/i18n'
-import { JobOutcome } from '../../tasks/components/JobOutcome'
-import { useLatestTask } from '../../tasks/store'
-import { useImportStudents } from '../api/import-students'
+import { ErrorMessage } from '@/components/ErrorMessage'
+import { useI18n } from '@/lib/i18n'
+import { JobOutcome } from '@/components/JobOutcome'
+import { useLatestTask } from '@/lib/tasks/store'
+import { useImportStudents } from '@/features/students/api/import-students'
 import { ImportResultView } from './ImportResultView'
 
 export function ImportForm() {

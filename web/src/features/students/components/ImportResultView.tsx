@@ -1,6 +1,6 @@
-import { useI18n } from '../../../lib/i18n'
-import { asImportResult, type FailedRow } from '../api/import-students'
-import { toCsv } from '../csv'
+import { useI18n } from '@/lib/i18n'
+import { asImportResult, type FailedRow } from '@/features/students/api/import-students'
+import { toCsv } from '@/features/students/csv'
 
 function downloadFailedRows(rows: readonly FailedRow[], header: readonly string[]): void {
   const csv = toCsv(header, rows.map((r) => [r.row, r.name, r.error]))

@@ -1,8 +1,8 @@
-import { queryOptions, useQuery } from '@tanstack/react-query'
-import { api, ApiError } from '../../../lib/api-client'
-import { POLL_WHILE_HIDDEN } from '../polling'
-import { taskKeys } from '../task-query'
-import type { JobProgress, VideoProgress } from '../types'
+import { queryOptions, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query'
+import { api } from '@/lib/api-client'
+import { steadyPace } from '@/lib/tasks/polling'
+import { polledQueryOptions, taskKeys } from '@/lib/tasks/task-query'
+import type { JobProgress, VideoProgress } from '@/lib/tasks/types'
 
 /** One running task of the tenant; `progress` is exactly what its progress endpoint answers. */
 export type ActiveTask =
@@ -17,21 +17,28 @@ export function getActiveTasks(signal?: AbortSignal): Promise<ActiveTasks> {
   return api.get<ActiveTasks>('/api/v1/tasks/active/', { signal })
 }
 
-/** The tenant's running tasks, refreshed every 3 s while the page is visible. */
-export function activeTasksQueryOptions() {
+/**
+ * The tenant's running tasks, every 3 s while the page is visible, under the same polling
+ * policy as each task's progress: failures back off, 401 (session over) and 404 (no such
+ * list on this backend) stop it.
+ */
+export function activeTasksQueryOptions(client: QueryClient) {
   return queryOptions({
     queryKey: taskKeys.active(),
-    queryFn: ({ signal }) => getActiveTasks(signal),
-    refetchInterval: (query) => {
-      const { error } = query.state
-      // 401 ends the session; 404 means the backend has no such list: asking again won't help.
-      if (error instanceof ApiError && (error.status === 401 || error.status === 404)) return false
-      return ACTIVE_TASKS_INTERVAL_MS
-    },
-    refetchIntervalInBackground: POLL_WHILE_HIDDEN,
+    ...polledQueryOptions<ActiveTasks>(
+      {
+        pollerKey: taskKeys.activePoller(),
+        fetch: getActiveTasks,
+        eventOf: () => ({ type: 'answer' }),
+        elapsedMs: () => 0,
+        pace: steadyPace(ACTIVE_TASKS_INTERVAL_MS),
+      },
+      client,
+    ),
   })
 }
 
 export function useActiveTasks() {
-  return useQuery(activeTasksQueryOptions())
+  const client = useQueryClient()
+  return useQuery(activeTasksQueryOptions(client))
 }

@@ -1,11 +1,11 @@
 import { useQueryClient } from '@tanstack/react-query'
 import { useEffect } from 'react'
-import { ErrorMessage } from '../../../components/ErrorMessage'
-import { useI18n } from '../../../lib/i18n'
-import { useActiveTasks, type ActiveTask } from '../api/get-active-tasks'
-import { isFinal } from '../poller'
-import { trackedTasks, useTrackedTasks, type TrackedTask } from '../store'
-import { readPoller } from '../task-query'
+import { ErrorMessage } from '@/components/ErrorMessage'
+import { useI18n } from '@/lib/i18n'
+import { useActiveTasks, type ActiveTask } from '@/features/tasks/api/get-active-tasks'
+import { isFinal } from '@/lib/tasks/poller'
+import { trackedTasks, useTrackedTasks, type TrackedTask } from '@/lib/tasks/store'
+import { readPoller } from '@/lib/tasks/task-query'
 import { TaskRow } from './TaskRow'
 
 const fromActive = (task: ActiveTask): TrackedTask => ({

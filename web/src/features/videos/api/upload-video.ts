@@ -1,8 +1,8 @@
 import { useMutation } from '@tanstack/react-query'
 import { useState } from 'react'
-import { api, type UploadProgress } from '../../../lib/api-client'
-import { trackedTasks } from '../../tasks/store'
-import type { VideoStatus } from '../../tasks/types'
+import { api, type UploadProgress } from '@/lib/api-client'
+import { trackedTasks } from '@/lib/tasks/store'
+import type { VideoStatus } from '@/lib/tasks/types'
 
 export type UploadInput = { title: string; file: File; signal?: AbortSignal }
 export type UploadAnswer = { id: number | string; status: VideoStatus }

@@ -1,9 +1,9 @@
 import { useRef, useState, type FormEvent } from 'react'
-import { ErrorMessage } from '../../../components/ErrorMessage'
-import { ProgressBar } from '../../../components/ProgressBar'
-import { formatBytes } from '../../../lib/format'
-import { useI18n } from '../../../lib/i18n'
-import { useUploadVideo } from '../api/upload-video'
+import { ErrorMessage } from '@/components/ErrorMessage'
+import { ProgressBar } from '@/components/ProgressBar'
+import { formatBytes } from '@/lib/format'
+import { useI18n } from '@/lib/i18n'
+import { useUploadVideo } from '@/features/videos/api/upload-video'
 
 export function UploadForm() {
   const { t } = useI18n()

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react'
-import { useI18n } from '../../../lib/i18n'
+import { useI18n } from '@/lib/i18n'
 
 const HLS_MIME = 'application/vnd.apple.mpegurl'
 

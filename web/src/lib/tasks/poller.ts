@@ -8,8 +8,8 @@
  * `finished` and `stopped` are final: late answers change nothing, so a task that ended is
  * never polled again and its detail is fetched once (see task-query.ts).
  */
-import { ApiError } from '../../lib/api-client'
-import { isTerminal } from './polling'
+import { ApiError } from '@/lib/api-client'
+import { isTerminal } from './status'
 
 export type StopReason = 'unauthorized' | 'not-found'
 
@@ -21,6 +21,8 @@ export type PollerState =
 
 export type PollerEvent =
   | { type: 'progress'; status: string }
+  /** A good answer of an endpoint that never finishes (the active-task list). */
+  | { type: 'answer' }
   | { type: 'failure'; httpStatus: number | null }
 
 export const INITIAL_POLLER: PollerState = { kind: 'polling' }
@@ -36,10 +38,8 @@ export function failureEvent(error: unknown): PollerEvent {
 
 export function transition(state: PollerState, event: PollerEvent): PollerState {
   if (isFinal(state)) return state
-  if (event.type === 'progress') {
-    if (isTerminal(event.status)) return { kind: 'finished', status: event.status }
-    return state.kind === 'polling' ? state : INITIAL_POLLER
-  }
+  if (event.type === 'progress' && isTerminal(event.status)) return { kind: 'finished', status: event.status }
+  if (event.type !== 'failure') return state.kind === 'polling' ? state : INITIAL_POLLER
   if (event.httpStatus === 401) return { kind: 'stopped', reason: 'unauthorized' }
   if (event.httpStatus === 404) return { kind: 'stopped', reason: 'not-found' }
   const failures = state.kind === 'backing-off' ? state.failures + 1 : 1

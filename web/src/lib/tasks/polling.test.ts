@@ -2,7 +2,8 @@ import { QueryClient } from '@tanstack/react-query'
 import { describe, expect, it } from 'vitest'
 import { jobProgressQueryOptions } from './api/get-job-progress'
 import { videoProgressQueryOptions } from './api/get-video-progress'
-import { backoffMs, isTerminal, nextInterval, POLL_WHILE_HIDDEN } from './polling'
+import { backoffMs, nextInterval, POLL_WHILE_HIDDEN, steadyPace } from './polling'
+import { isTerminal } from './status'
 
 const polling = { kind: 'polling' } as const
 
@@ -24,6 +25,14 @@ describe('nextInterval while polling', () => {
 
   it('treats a clock behind the server (negative elapsed time) as a fresh task', () => {
     expect(nextInterval(-5_000, polling)).toBe(1_000)
+  })
+
+  it('asks at a steady pace when given one (the active-task list), with the same backoff and stop', () => {
+    const every3s = steadyPace(3_000)
+    expect(nextInterval(0, polling, every3s)).toBe(3_000)
+    expect(nextInterval(3600_000, polling, every3s)).toBe(3_000)
+    expect(nextInterval(0, { kind: 'backing-off', failures: 2 }, every3s)).toBe(4_000)
+    expect(nextInterval(0, { kind: 'stopped', reason: 'unauthorized' }, every3s)).toBe(false)
   })
 })
 

@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query'
-import { api } from '../../../lib/api-client'
-import { pollingQueryOptions } from '../task-query'
-import type { JobProgress, TaskRef } from '../types'
+import { api } from '@/lib/api-client'
+import { pollingQueryOptions } from '@/lib/tasks/task-query'
+import type { JobProgress, TaskRef } from '@/lib/tasks/types'
 import { jobQueryOptions } from './get-job'
 
 export function getJobProgress(jobId: string, signal?: AbortSignal): Promise<JobProgress> {

@@ -1,7 +1,7 @@
 /**
  * What a task row shows, from either kind's progress answer. Pure.
  */
-import { isTerminal } from './polling'
+import { isTerminal } from './status'
 import type { JobProgress, VideoProgress } from './types'
 
 export type TaskView = {

@@ -1,10 +1,10 @@
 import type { ReactNode } from 'react'
-import { ErrorMessage } from '../../../components/ErrorMessage'
-import { useI18n } from '../../../lib/i18n'
-import { useJob } from '../api/get-job'
-import { useJobProgress } from '../api/get-job-progress'
-import type { TrackedTask } from '../store'
-import { statusLabel } from './labels'
+import { ErrorMessage } from './ErrorMessage'
+import { useI18n } from '@/lib/i18n'
+import { useJob } from '@/lib/tasks/api/get-job'
+import { useJobProgress } from '@/lib/tasks/api/get-job-progress'
+import type { TrackedTask } from '@/lib/tasks/store'
+import { statusLabel } from '@/lib/tasks/labels'
 
 type Props = {
   task: TrackedTask

@@ -1,7 +1,7 @@
 import { queryOptions, useQuery } from '@tanstack/react-query'
-import { api } from '../../../lib/api-client'
-import { taskKeys } from '../task-query'
-import type { VideoDetail } from '../types'
+import { api } from '@/lib/api-client'
+import { taskKeys } from '@/lib/tasks/task-query'
+import type { VideoDetail } from '@/lib/tasks/types'
 
 export function getVideo(id: string, signal?: AbortSignal): Promise<VideoDetail> {
   return api.get<VideoDetail>(`/media/videos/${encodeURIComponent(id)}/`, { signal })

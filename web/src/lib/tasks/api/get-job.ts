@@ -1,7 +1,7 @@
 import { queryOptions, useQuery } from '@tanstack/react-query'
-import { api } from '../../../lib/api-client'
-import { taskKeys } from '../task-query'
-import type { JobDetail } from '../types'
+import { api } from '@/lib/api-client'
+import { taskKeys } from '@/lib/tasks/task-query'
+import type { JobDetail } from '@/lib/tasks/types'
 
 export function getJob(jobId: string, signal?: AbortSignal): Promise<JobDetail> {
   return api.get<JobDetail>(`/api/v1/jobs/${encodeURIComponent(jobId)}/`, { signal })

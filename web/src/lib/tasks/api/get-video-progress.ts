@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query'
-import { api } from '../../../lib/api-client'
-import { pollingQueryOptions } from '../task-query'
-import type { TaskRef, VideoProgress } from '../types'
+import { api } from '@/lib/api-client'
+import { pollingQueryOptions } from '@/lib/tasks/task-query'
+import type { TaskRef, VideoProgress } from '@/lib/tasks/types'
 import { videoQueryOptions } from './get-video'
 
 export function getVideoProgress(id: string, signal?: AbortSignal): Promise<VideoProgress> {

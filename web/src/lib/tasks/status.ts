@@ -1,0 +1,6 @@
+/** Task statuses after which nothing changes any more: the poller stops at them. */
+export const TERMINAL_STATUSES: readonly string[] = ['READY', 'DONE', 'FAILED']
+
+export function isTerminal(status: string): boolean {
+  return TERMINAL_STATUSES.includes(status)
+}
