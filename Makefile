@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-py test-web test-e2e install web bench-poll bench-memory bench-video bench-import clean
+.PHONY: demo test test-py test-web test-e2e test-scale install web bench-poll bench-memory bench-video bench-import clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,8 @@ demo: $(STAMP)
 	$(PY) scripts/demo.py
 
 # Everything: the Python suite on a throwaway PostgreSQL and Redis, the web app's tests,
-# then the end-to-end test in headless Chromium.
-test: test-py test-web test-e2e
+# the end-to-end test in headless Chromium, then the scale-out suite.
+test: test-py test-web test-e2e test-scale
 
 # The Python suite (or the DATABASE_URL/REDIS_URL servers); PYTEST_ARGS picks a part.
 test-py: $(STAMP)
@@ -38,6 +38,11 @@ test-web: $(WEB_DEPS)
 # screenshots, summary.json and server logs in artifacts/e2e/.
 test-e2e: $(STAMP) $(WEB_DEPS)
 	$(PY) scripts/e2e.py
+
+# Beyond one machine (scripts/test_scale.py): a 3-master Redis Cluster, PgBouncer in
+# transaction pooling mode and moto's SQS + S3 server, started here and stopped afterwards.
+test-scale: $(STAMP)
+	$(PY) scripts/services.py --cluster --pgbouncer --moto -- $(PY) scripts/test_scale.py $(PYTEST_ARGS)
 
 # Rebuild the shipped web app after changing web/src.
 web: $(WEB_DEPS)

@@ -76,10 +76,10 @@ class MetricsMiddleware:
 
 def metrics_view(request):
     """Serve Prometheus text for all processes."""
-    from academy.progress.client import get_redis
+    from academy.progress.client import redis_used_memory
 
     try:
-        REDIS_MEMORY.set(get_redis().info("memory")["used_memory"])
+        REDIS_MEMORY.set(redis_used_memory())
     except Exception:  # noqa: BLE001 - a scrape must not fail because Redis is down
         REDIS_ERRORS.labels("metrics").inc()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

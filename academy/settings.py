@@ -101,7 +101,13 @@ PROGRESS_MIN_INTERVAL = float(os.environ.get("PROGRESS_MIN_INTERVAL", "0.5"))
 PROGRESS_MISSING_TTL = env_int("PROGRESS_MISSING_TTL", 30)
 PROGRESS_HEARTBEAT_TIMEOUT = env_int("PROGRESS_HEARTBEAT_TIMEOUT", 15 * 60)
 
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+# A Redis Cluster (REDIS_URL=redis+cluster://...) may hold progress but not the broker:
+# Celery's Redis transport needs one server (see the README's deployment guide).
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+if not CELERY_BROKER_URL:
+    if REDIS_URL.partition("://")[0].endswith("+cluster"):
+        raise ImproperlyConfigured("REDIS_URL names a Redis Cluster: set CELERY_BROKER_URL to a single Redis or sqs://.")
+    CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -2,10 +2,16 @@
 """Run a command with a throwaway PostgreSQL and Redis on loopback, stopped afterwards.
 
     python scripts/services.py -- pytest -q
+    python scripts/services.py --cluster --pgbouncer --moto -- python scripts/test_scale.py
 
 DATABASE_URL / REDIS_URL already set in the environment are used as they are (nothing
 is started for them). Servers started here live in a temporary directory on free ports
 below 32768 and are stopped when the command ends, also when it fails or is interrupted.
+
+The scale-out parts are started on request and named in the command's environment:
+--cluster   a 3-master Redis Cluster            REDIS_CLUSTER_URL (redis+cluster://...)
+--pgbouncer PgBouncer in transaction pooling    PGBOUNCER_URL (same database as DATABASE_URL)
+--moto      moto's server: SQS and S3 on a port MOTO_URL (http://127.0.0.1:N)
 """
 from __future__ import annotations
 
@@ -113,10 +119,149 @@ def start_redis(root: str) -> tuple[str, callable]:
     return url, stop
 
 
+def wait_port(port: int, proc: subprocess.Popen, *, timeout: float = 20) -> bool:
+    """Wait until something listens on the loopback port; False if proc exits first."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and proc.poll() is None:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def start_redis_cluster(root: str, *, masters: int = 3) -> tuple[str, callable]:
+    """Start a Redis Cluster of `masters` primaries (no replicas) and return its URL."""
+    server, cli = shutil.which("redis-server"), shutil.which("redis-cli")
+    if not server or not cli:
+        raise SystemExit("redis-server/redis-cli not found: install redis-server (see .ci/run).")
+    procs: list[subprocess.Popen] = []
+
+    def stop():
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    # Each node also listens on port + 10000 (the cluster bus): keep both below 32768.
+    port = int(os.environ.get("TEST_REDIS_CLUSTER_PORT", "17001"))
+    ports = []
+    try:
+        while len(ports) < masters:
+            port = free_port(port)
+            if port + 10000 >= 32768:
+                raise SystemExit("no free ports for the Redis Cluster")
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port + 10000)) == 0:
+                    port += 1
+                    continue
+            node_dir = os.path.join(root, f"cluster-{port}")
+            os.makedirs(node_dir)
+            proc = subprocess.Popen([server, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+                                     "--appendonly", "no", "--dir", node_dir, "--cluster-enabled", "yes",
+                                     "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000",
+                                     *REDIS_TUNING], stdout=subprocess.DEVNULL)
+            procs.append(proc)
+            if wait_port(port, proc):
+                ports.append(port)
+            else:
+                procs.pop()  # lost the port to another run: try the next
+            port += 1
+        subprocess.run([cli, "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports),
+                        "--cluster-replicas", "0", "--cluster-yes"], check=True, stdout=subprocess.DEVNULL)
+        # Every node must agree before a client may rely on the slot map.
+        deadline = time.time() + 20
+        while True:
+            states = [subprocess.run([cli, "-p", str(p), "cluster", "info"], capture_output=True, text=True).stdout
+                      for p in ports]
+            if all("cluster_state:ok" in state for state in states):
+                break
+            if time.time() > deadline:
+                raise SystemExit("the Redis Cluster did not become ready")
+            time.sleep(0.1)
+    except BaseException:
+        stop()
+        raise
+    return "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in ports), stop
+
+
+def start_pgbouncer(root: str, database_url: str) -> tuple[str, callable]:
+    """Start PgBouncer in transaction pooling mode in front of database_url's server."""
+    binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+    if not os.path.exists(binary):
+        raise SystemExit("pgbouncer not found: install pgbouncer (see .ci/run).")
+    from urllib.parse import urlsplit
+
+    target = urlsplit(database_url)
+    conf_dir = os.path.join(root, "pgbouncer")
+    os.makedirs(conf_dir)
+    port = free_port(int(os.environ.get("TEST_PGBOUNCER_PORT", "26432")))
+    with open(os.path.join(conf_dir, "userlist.txt"), "w") as f:
+        f.write(f'"{target.username or "postgres"}" ""\n')
+    with open(os.path.join(conf_dir, "pgbouncer.ini"), "w") as f:
+        f.write(f"""[databases]
+* = host={target.hostname} port={target.port}
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {port}
+unix_socket_dir =
+auth_type = trust
+auth_file = {conf_dir}/userlist.txt
+admin_users = {target.username or "postgres"}
+pool_mode = transaction
+max_client_conn = 1000
+default_pool_size = 20
+; The one setting psycopg sends at connect time that PgBouncer does not track itself.
+ignore_startup_parameters = extra_float_digits,options
+logfile = {conf_dir}/pgbouncer.log
+""")
+    if os.geteuid() == 0:  # PgBouncer refuses to run as root
+        pw = pwd.getpwnam("postgres")
+        os.chown(conf_dir, pw.pw_uid, pw.pw_gid)
+        for name in os.listdir(conf_dir):
+            os.chown(os.path.join(conf_dir, name), pw.pw_uid, pw.pw_gid)
+    # Its log goes to pgbouncer.log; runuser adds a line on stderr when stopped.
+    proc = subprocess.Popen(as_postgres([binary, os.path.join(conf_dir, "pgbouncer.ini")]),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if not wait_port(port, proc):
+        raise SystemExit(f"pgbouncer did not start; see {conf_dir}/pgbouncer.log")
+    url = target._replace(netloc=f"{target.username or 'postgres'}@127.0.0.1:{port}").geturl()
+
+    def stop():
+        proc.terminate()
+        proc.wait(timeout=10)
+
+    return url, stop
+
+
+def start_moto(root: str) -> tuple[str, callable]:
+    """Start moto's server (SQS and S3 on one port; `moto[s3,sqs]` of the test extra)."""
+    port = free_port(int(os.environ.get("TEST_MOTO_PORT", "25000")))
+    log = open(os.path.join(root, "moto.log"), "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    if not wait_port(port, proc, timeout=60):
+        raise SystemExit(f"moto's server did not start; see {root}/moto.log")
+
+    def stop():
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+    return f"http://127.0.0.1:{port}", stop
+
+
 def main(argv: list[str]) -> int:
+    options = set()
     if "--" in argv:
+        options = set(argv[:argv.index("--")])
         argv = argv[argv.index("--") + 1:]
-    if not argv:
+    unknown = options - {"--cluster", "--pgbouncer", "--moto"}
+    if not argv or unknown:
         print(__doc__)
         return 2
     root = tempfile.mkdtemp(prefix="academy-services-")
@@ -131,6 +276,13 @@ def main(argv: list[str]) -> int:
             stops.append(stop)
         env.setdefault("CELERY_BROKER_URL", env["REDIS_URL"])
         print(f"services: DATABASE_URL={env['DATABASE_URL']} REDIS_URL={env['REDIS_URL']}", flush=True)
+        for option, name, start in (("--cluster", "REDIS_CLUSTER_URL", start_redis_cluster),
+                                    ("--pgbouncer", "PGBOUNCER_URL", lambda r: start_pgbouncer(r, env["DATABASE_URL"])),
+                                    ("--moto", "MOTO_URL", start_moto)):
+            if option in options and not env.get(name):
+                env[name], stop = start(root)
+                stops.append(stop)
+                print(f"services: {name}={env[name]}", flush=True)
         proc = subprocess.Popen(argv, env=env)
         try:
             return proc.wait()
