@@ -5,6 +5,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence
 
+import orjson
+import psycopg
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.files.storage import default_storage
@@ -12,7 +14,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from academy.students.models import Parent, Student, StudentNumberCounter
-from academy.students.parsing import Source, StudentRow, check_workbook, parse_workbook
+from academy.students.parsing import FIELDS, Source, StudentRow, check_workbook, parse_workbook
 from academy.students.selectors import student_identities_find
 from academy.tenants.models import Membership, Role, User
 
@@ -21,8 +23,10 @@ IMPORT_JOB_TYPE = "excel_student_import"
 IMPORT_STEPS = (("parsing", 0.15), ("validating", 0.05), ("creating students", 0.8))
 LOOKUP_CHUNK = 1000
 # One transaction per chunk: a bad chunk rolls back alone, and row locks stay short.
-# Eight statements a chunk: 250 rows keep 10,000 rows within 400 statements.
-WRITE_CHUNK = 250
+# Five statements a chunk (six with restores) and one lookup per LOOKUP_CHUNK: 10,000
+# rows take about 60 statements. Rows are validated before they are written, so a chunk
+# rarely fails as a whole.
+WRITE_CHUNK = 1000
 # Fields a restored student takes from the file: the file is newer than the deleted row.
 RESTORED_FIELDS = ("phone", "school", "school_type", "grade", "class_name", "major", "gender", "memo")
 
@@ -200,46 +204,133 @@ def _write_chunk(*, tenant_id: int, items: list[tuple[StudentRow, int | None]],
     new = [row for row, student_id in items if student_id is None]
     restore = [(student_id, row) for row, student_id in items if student_id is not None]
     now = timezone.now()
+    write = _write_sql if connection.vendor == "postgresql" else _write_orm
     with transaction.atomic():
-        if new:
-            _constraints_immediate()
-            # First: the counter row's lock orders concurrent imports of the tenant chunk by
-            # chunk, so their parent upserts cannot deadlock.
-            first = _ps_numbers_allocate(tenant_id=tenant_id, count=len(new))
-            numbers = [f"S{first + offset:06d}" for offset in range(len(new))]
-            users = User.objects.bulk_create([
-                User(username=f"t{tenant_id}-{number}", password=password_hash, first_name=row.name,
-                     must_change_password=True, date_joined=now)
-                for row, number in zip(new, numbers)
-            ])
-            parent_ids = _parents_upsert(tenant_id=tenant_id, phones={row.parent_phone for row in new})
-            Student.objects.bulk_create([
-                Student(tenant_id=tenant_id, ps_number=number, user_id=user.pk,
-                        parent_id=parent_ids[row.parent_phone], created_at=now, updated_at=now,
-                        **_row_fields(row))
-                for row, number, user in zip(new, numbers, users)
-            ])
-            Membership.objects.bulk_create([
-                Membership(tenant_id=tenant_id, user_id=user.pk, role=Role.STUDENT, created_at=now)
-                for user in users
-            ])
-        if restore:
-            Student.objects.bulk_update(
-                [Student(pk=student_id, deleted_at=None, updated_at=now, **_row_fields(row))
-                 for student_id, row in restore],
-                fields=[*RESTORED_FIELDS, "deleted_at", "updated_at"],
-            )
-            # Soft delete deactivated their accounts: open them again.
-            User.objects.filter(student__pk__in=[student_id for student_id, _ in restore]).update(is_active=True)
+        _constraints_immediate()
+        # First: the counter row's lock orders concurrent imports of the tenant chunk by
+        # chunk, so their parent upserts cannot deadlock.
+        first = _ps_numbers_allocate(tenant_id=tenant_id, count=len(new)) if new else 0
+        write(tenant_id=tenant_id, new=new, first=first, restore=restore, password_hash=password_hash, now=now)
     return len(new), len(restore)
+
+
+# PostgreSQL: one statement for a chunk's new students, their users, parents and memberships,
+# one for its restores. The rows travel as one JSON document (orjson serialises the row
+# dataclasses in C) that json_to_recordset() unpacks: no model instances and no per-value
+# quoting in Python. bench/import at 10,000 rows: Django's bulk_create spent about 2.9 s of
+# 5.1 s building 40,000 instances and preparing their values, and binding the columns as
+# arrays still cost psycopg about 1 s of Python; PostgreSQL itself 0.7 s.
+_ROW_COLUMNS = ("name text, parent_phone text, phone text, school text, school_type text, grade int2, "
+                "class_name text, major text, gender text, memo text")
+_CREATE_SQL = """
+WITH r AS (
+    SELECT r.*, 'S' || CASE WHEN r.n + %(first)s <= 1000000 THEN lpad((r.n + %(first)s - 1)::text, 6, '0')
+                            ELSE (r.n + %(first)s - 1)::text END AS ps_number
+    FROM ROWS FROM (json_to_recordset(%(rows)s::json) AS ({columns})) WITH ORDINALITY
+        AS r(name, parent_phone, phone, school, school_type, grade, class_name, major, gender, memo, n)
+), u AS (
+    INSERT INTO {user} (password, is_superuser, username, first_name, last_name, email, is_staff, is_active,
+                        date_joined, must_change_password)
+    SELECT %(password)s, false, %(prefix)s || r.ps_number, r.name, '', '', false, true, %(now)s, true FROM r
+    RETURNING id, username
+), p AS (
+    -- DO UPDATE, not DO NOTHING: RETURNING then gives the existing parents too. Sorted, so
+    -- concurrent upserts lock rows in one order.
+    INSERT INTO {parent} (tenant_id, phone, created_at)
+    SELECT DISTINCT %(tenant)s::int8, parent_phone, %(now)s FROM r ORDER BY parent_phone
+    ON CONFLICT (tenant_id, phone) DO UPDATE SET phone = EXCLUDED.phone
+    RETURNING id, phone
+), s AS (
+    INSERT INTO {student} (tenant_id, parent_id, user_id, ps_number, name, parent_phone, phone, school,
+                           school_type, grade, class_name, major, gender, memo, created_at, updated_at)
+    SELECT %(tenant)s, p.id, u.id, r.ps_number, r.name, r.parent_phone, r.phone, r.school, r.school_type,
+           r.grade, r.class_name, r.major, r.gender, r.memo, %(now)s, %(now)s
+    FROM r JOIN u ON u.username = %(prefix)s || r.ps_number JOIN p ON p.phone = r.parent_phone
+    RETURNING user_id
+)
+INSERT INTO {membership} (tenant_id, user_id, role, created_at)
+SELECT %(tenant)s, user_id, %(role)s, %(now)s FROM s
+"""
+_RESTORE_SQL = """
+WITH r AS (
+    SELECT * FROM ROWS FROM (json_to_recordset(%(rows)s::json) AS ({columns}), unnest(%(ids)s::int8[]))
+        AS r(name, parent_phone, phone, school, school_type, grade, class_name, major, gender, memo, id)
+), s AS (
+    UPDATE {student} AS s SET phone = r.phone, school = r.school, school_type = r.school_type, grade = r.grade,
+        class_name = r.class_name, major = r.major, gender = r.gender, memo = r.memo,
+        deleted_at = NULL, updated_at = %(now)s
+    FROM r WHERE s.id = r.id
+    RETURNING s.user_id
+)
+-- Soft delete deactivated their accounts: open them again.
+UPDATE {user} SET is_active = true WHERE id IN (SELECT user_id FROM s)
+"""
+
+
+def _sql(template: str) -> str:
+    quote = connection.ops.quote_name
+    return template.format(
+        columns=_ROW_COLUMNS, user=quote(User._meta.db_table), parent=quote(Parent._meta.db_table),
+        student=quote(Student._meta.db_table), membership=quote(Membership._meta.db_table))
+
+
+def _rows_json(rows: Sequence[StudentRow]) -> str:
+    # The row dataclass as it is: json_to_recordset ignores keys it is not asked for ("row").
+    return orjson.dumps(rows).decode()
+
+
+def _write_sql(*, tenant_id: int, new: list[StudentRow], first: int,
+               restore: list[tuple[int, StudentRow]], password_hash: str, now) -> None:
+    # A plain psycopg cursor binds on the server (Django's binds on the client, quoting every
+    # value into the SQL text). prepare=False: no named prepared statements, which a pooler
+    # in transaction mode (PgBouncer) cannot follow from one server connection to the next.
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        if new:
+            cursor.execute(_sql(_CREATE_SQL), {
+                "rows": _rows_json(new), "first": first, "password": password_hash, "prefix": f"t{tenant_id}-",
+                "now": now, "tenant": tenant_id, "role": Role.STUDENT.value,
+            }, prepare=False)
+        if restore:
+            cursor.execute(_sql(_RESTORE_SQL), {
+                "rows": _rows_json([row for _, row in restore]), "ids": [student_id for student_id, _ in restore],
+                "now": now,
+            }, prepare=False)
+
+
+def _write_orm(*, tenant_id: int, new: list[StudentRow], first: int,
+               restore: list[tuple[int, StudentRow]], password_hash: str, now) -> None:
+    """The same writes through the ORM, for SQLite (the demo)."""
+    if new:
+        numbers = [_ps_number(first + offset) for offset in range(len(new))]
+        users = User.objects.bulk_create([
+            User(username=f"t{tenant_id}-{number}", password=password_hash, first_name=row.name,
+                 must_change_password=True, date_joined=now)
+            for row, number in zip(new, numbers)
+        ])
+        parent_ids = _parents_upsert(tenant_id=tenant_id, phones={row.parent_phone for row in new})
+        Student.objects.bulk_create([
+            Student(tenant_id=tenant_id, ps_number=number, user_id=user.pk, parent_id=parent_ids[row.parent_phone],
+                    created_at=now, updated_at=now, **_row_fields(row))
+            for row, number, user in zip(new, numbers, users)
+        ])
+        Membership.objects.bulk_create([
+            Membership(tenant_id=tenant_id, user_id=user.pk, role=Role.STUDENT, created_at=now) for user in users
+        ])
+    if restore:
+        Student.objects.bulk_update(
+            [Student(pk=student_id, deleted_at=None, updated_at=now, **_row_fields(row))
+             for student_id, row in restore],
+            fields=[*RESTORED_FIELDS, "deleted_at", "updated_at"],
+        )
+        User.objects.filter(student__pk__in=[student_id for student_id, _ in restore]).update(is_active=True)
 
 
 def _constraints_immediate() -> None:
     """Check this transaction's foreign keys in each INSERT, not all at COMMIT.
 
     Django declares them DEFERRABLE INITIALLY DEFERRED, so a chunk would queue one
-    trigger event per key per row (about 1,200 here) and run them as separate queries
-    at COMMIT, where a violation no longer names the INSERT that caused it.
+    trigger event per key per row and run them as separate queries at COMMIT, where a
+    violation no longer names the INSERT that caused it.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -247,11 +338,12 @@ def _constraints_immediate() -> None:
 
 
 def _row_fields(row: StudentRow) -> dict:
-    return {
-        "name": row.name, "parent_phone": row.parent_phone, "phone": row.phone, "school": row.school,
-        "school_type": row.school_type, "grade": row.grade, "class_name": row.class_name, "major": row.major,
-        "gender": row.gender, "memo": row.memo,
-    }
+    return {name: getattr(row, name) for name in FIELDS}
+
+
+def _ps_number(value: int) -> str:
+    """Return the student number shown for a counter value (the SQL path builds the same)."""
+    return f"S{value:06d}"
 
 
 def _ps_numbers_allocate(*, tenant_id: int, count: int) -> int:
@@ -275,9 +367,8 @@ def _ps_numbers_allocate(*, tenant_id: int, count: int) -> int:
 def _parents_upsert(*, tenant_id: int, phones: set[str]) -> dict[str, int]:
     """Create the tenant's missing parents by phone; return phone -> parent id for all of them.
 
-    One statement: INSERT ... ON CONFLICT DO UPDATE returns existing rows too, where
-    ON CONFLICT DO NOTHING would need a second SELECT for them. Sorted, so concurrent
-    upserts lock rows in one order.
+    One statement: INSERT ... ON CONFLICT DO UPDATE returns existing rows too. Sorted, so
+    concurrent upserts lock rows in one order.
     """
     parents = Parent.objects.bulk_create(
         [Parent(tenant_id=tenant_id, phone=phone) for phone in sorted(phones)],

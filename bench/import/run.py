@@ -18,6 +18,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -69,16 +70,31 @@ def worker(approach: str, path: str) -> None:
     started = time.perf_counter()
     APPROACHES[approach](path=path, tenant_id=tenant.pk, password_hash=password_hash)
     seconds = time.perf_counter() - started
+    # End to end: what the upload request does first (check the file, hash the initial
+    # password, store the file), then the import; Django start-up excluded.
+    prepare = end_to_end_prepare(path, tenant.pk) if approach == "batched" else 0.0
     with connection.cursor() as cursor:
         statements, fk_checks = statement_counts(cursor)
     print(json.dumps({
-        "seconds": seconds, "statements": statements, "fk_checks": fk_checks,
+        "seconds": seconds, "end_to_end": seconds + prepare, "statements": statements, "fk_checks": fk_checks,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "students": Student.objects.filter(tenant=tenant).count(),
         "users": User.objects.filter(username__startswith=f"t{tenant.pk}-").count(),
         "memberships": Membership.objects.filter(tenant=tenant).count(),
         "parents": Parent.objects.filter(tenant=tenant).count(),
     }))
+
+
+def end_to_end_prepare(path: str, tenant_id: int) -> float:
+    """Return the seconds of the upload's own work: student_import_prepare on the roster."""
+    from academy.students.services import student_import_prepare, student_import_file_delete
+
+    started = time.perf_counter()
+    with open(path, "rb") as file:
+        payload = student_import_prepare(tenant_id=tenant_id, file=file, initial_password=PASSWORD)
+    seconds = time.perf_counter() - started
+    student_import_file_delete(path=payload["path"])
+    return seconds
 
 
 def statement_counts(cursor) -> tuple[int, int]:
@@ -109,6 +125,8 @@ def main() -> int:
     parser.add_argument("--per-row-max", type=int, default=10_000,
                         help="largest roster given to the per-row approach (it takes minutes beyond)")
     parser.add_argument("--approaches", default="batched,per_row,import_export")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="imports per size and approach (medians reported; order alternates by round)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -159,42 +177,77 @@ def drive(*, base_url: str, root: Path, sizes: list[int], approaches: list[str],
     password_hash = make_password(PASSWORD)
 
     print(f"PostgreSQL {admin.execute('SHOW server_version').fetchone()[0]}, "
-          f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; timeout {args.timeout:.0f} s per import",
-          flush=True)
+          f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; timeout {args.timeout:.0f} s per import; "
+          f"{args.rounds} rounds; load average at start {_load()}", flush=True)
     results: list[dict] = []
     for size in sizes:
         path = write_roster_xlsx(root / f"roster-{size}.xlsx", generate_rows(size, seed=2024))
-        for approach in approaches:
-            entry = {"rows": size, "approach": approach}
-            results.append(entry)
-            if approach == "per_row" and size > args.per_row_max:
-                entry["note"] = f"not run: per-row only up to {args.per_row_max:,} rows"
-                continue
-            admin.execute("DROP DATABASE IF EXISTS bench_run WITH (FORCE)")
-            admin.execute("CREATE DATABASE bench_run TEMPLATE bench_template")
-            env = django_env(with_db(base_url, "bench_run"))
-            env["BENCH_PASSWORD_HASH"] = password_hash
-            try:
-                done = subprocess.run([sys.executable, __file__, "--worker", approach, "--file", str(path)],
-                                      env=env, capture_output=True, text=True, timeout=args.timeout)
-            except subprocess.TimeoutExpired:
-                entry["note"] = f"stopped after {args.timeout:.0f} s"
-                entry["stopped_after"] = args.timeout
-                with psycopg.connect(with_db(base_url, "bench_run"), autocommit=True) as run_db:
-                    entry["statements"], entry["fk_checks"] = statement_counts(run_db.cursor())
-            else:
-                if done.returncode != 0:
-                    print(done.stderr[-3000:], file=sys.stderr)
-                    entry["note"] = f"failed (exit {done.returncode})"
+        entries = {approach: {"rows": size, "approach": approach, "runs": []} for approach in approaches}
+        results.extend(entries.values())
+        for round_ in range(args.rounds):
+            # Alternate the order, so a slow spell of the shared machine hits every approach.
+            for approach in (approaches if round_ % 2 == 0 else approaches[::-1]):
+                entry = entries[approach]
+                if approach == "per_row" and size > args.per_row_max:
+                    entry["note"] = f"not run: per-row only up to {args.per_row_max:,} rows"
+                    continue
+                if "stopped_after" in entry:
+                    continue  # one timeout is enough: a second would only cost another --timeout
+                run = run_once(base_url=base_url, approach=approach, path=path, password_hash=password_hash,
+                               timeout=args.timeout)
+                if "seconds" in run:
+                    entry["runs"].append(run)
                 else:
-                    entry.update(json.loads(done.stdout.strip().splitlines()[-1]))
-            print(f"  {size:>7,} rows  {APPROACH_NAMES[approach]:<32} {_seconds(entry):>10}  "
-                  f"{entry.get('note', '')}", flush=True)
+                    entry.update(run)
+                print(f"  {size:>7,} rows  round {round_ + 1}  {APPROACH_NAMES[approach]:<32} "
+                      f"{_seconds(run):>10}  {run.get('note', '')}  (load {_load()})", flush=True)
+        for entry in entries.values():
+            summarize(entry)
     admin.execute("DROP DATABASE IF EXISTS bench_run WITH (FORCE)")
     admin.execute("DROP DATABASE IF EXISTS bench_template WITH (FORCE)")
     print()
     print(table(results))
+    print(f"\nload average at the end {_load()}")
     return 0
+
+
+def run_once(*, base_url: str, approach: str, path: Path, password_hash: str, timeout: float) -> dict:
+    """Run one import in a subprocess on a fresh copy of the template; return its figures."""
+    import psycopg
+
+    with psycopg.connect(base_url, autocommit=True) as admin:
+        admin.execute("DROP DATABASE IF EXISTS bench_run WITH (FORCE)")
+        admin.execute("CREATE DATABASE bench_run TEMPLATE bench_template")
+    env = django_env(with_db(base_url, "bench_run"))
+    env["BENCH_PASSWORD_HASH"] = password_hash
+    try:
+        done = subprocess.run([sys.executable, __file__, "--worker", approach, "--file", str(path)],
+                              env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        entry = {"note": f"stopped after {timeout:.0f} s", "stopped_after": timeout}
+        with psycopg.connect(with_db(base_url, "bench_run"), autocommit=True) as run_db:
+            entry["statements"], entry["fk_checks"] = statement_counts(run_db.cursor())
+        return entry
+    if done.returncode != 0:
+        print(done.stderr[-3000:], file=sys.stderr)
+        return {"note": f"failed (exit {done.returncode})"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def summarize(entry: dict) -> None:
+    """Set the entry's figures to the medians of its runs, with the seconds' spread."""
+    runs = entry["runs"]
+    if not runs:
+        return
+    for key in ("seconds", "end_to_end", "statements", "fk_checks"):
+        entry[key] = statistics.median(run[key] for run in runs)
+    entry["peak_rss_mb"] = max(run["peak_rss_mb"] for run in runs)
+    entry["students"] = min(run["students"] for run in runs)
+    entry["spread"] = (min(run["seconds"] for run in runs), max(run["seconds"] for run in runs))
+
+
+def _load() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 def _seconds(entry: dict) -> str:
@@ -202,8 +255,8 @@ def _seconds(entry: dict) -> str:
 
 
 def table(results: list[dict]) -> str:
-    head = ("rows", "approach", "seconds", "statements", "of which FK checks", "peak RSS MB", "students",
-            "batched is")
+    head = ("rows", "approach", "rounds", "seconds (median)", "min-max", "end to end", "statements",
+            "of which FK checks", "peak RSS MB", "students", "batched is")
     lines = [head]
     batched = {r["rows"]: r for r in results if r["approach"] == "batched" and "seconds" in r}
     for r in results:
@@ -218,10 +271,12 @@ def table(results: list[dict]) -> str:
         else:
             ratio = ""
         lines.append((
-            f"{r['rows']:,}", APPROACH_NAMES[r["approach"]],
+            f"{r['rows']:,}", APPROACH_NAMES[r["approach"]], str(len(r.get("runs", ()))),
             f"{r['seconds']:.2f}" if "seconds" in r else r.get("note", "-"),
-            f"{r['statements']:,}" if "statements" in r else "-",
-            f"{r['fk_checks']:,}" if "fk_checks" in r else "-",
+            "{:.2f}-{:.2f}".format(*r["spread"]) if "spread" in r else "-",
+            f"{r['end_to_end']:.2f}" if "end_to_end" in r and r["approach"] == "batched" else "-",
+            f"{r['statements']:,.0f}" if "statements" in r else "-",
+            f"{r['fk_checks']:,.0f}" if "fk_checks" in r else "-",
             f"{r['peak_rss_mb']:.0f}" if "peak_rss_mb" in r else "-",
             f"{r['students']:,}" if "students" in r else "-",
             ratio,
