@@ -31,6 +31,7 @@ import resource
 import secrets
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -481,7 +482,7 @@ def _own_cpu() -> float:
 # --- report -----------------------------------------------------------------------------------
 
 def aggregate(windows: list[Window], *, duration: float) -> dict[tuple[str, int], dict]:
-    """Average the rounds of each (server, N).
+    """Summarise the rounds of each (server, N): medians of rates and latencies, sums of counts.
 
     cycle_s is N / (req/s), the mean time a poller waits for each answer (Little's law). When
     it nears the window's length, wrk only sees the polls answered first, so its percentiles
@@ -499,9 +500,12 @@ def aggregate(windows: list[Window], *, duration: float) -> dict[tuple[str, int]
                 errors[k] = errors.get(k, 0) + v
         out[key] = {
             "requests": sum(w.requests for w in ws),
-            "rps": sum(w.rps for w in ws) / n,
-            "p50_ms": sum(w.p50_ms for w in ws) / n,
-            "p99_ms": sum(w.p99_ms for w in ws) / n,
+            # Medians: one window disturbed by the shared machine cannot move the figure.
+            "rps": statistics.median(w.rps for w in ws),
+            "rps_spread": (min(w.rps for w in ws), max(w.rps for w in ws)),
+            "p50_ms": statistics.median(w.p50_ms for w in ws),
+            "p99_ms": statistics.median(w.p99_ms for w in ws),
+            "p99_spread": (min(w.p99_ms for w in ws), max(w.p99_ms for w in ws)),
             "errors": errors,
             "sql_statements": sum(w.sql_statements for w in ws),
             "polls": sum(w.polls for w in ws),
@@ -519,7 +523,7 @@ def aggregate(windows: list[Window], *, duration: float) -> dict[tuple[str, int]
 
 
 def table(agg: dict, concurrencies: list[int], *, duration: float, rounds: int) -> str:
-    head = (f"{'N':>5}  {'endpoint':<9} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>8} {'errors':>6} {'polls':>7} "
+    head = (f"{'N':>5}  {'endpoint':<9} {'req/s':>7} {'min-max':>11} {'p50 ms':>7} {'p99 ms':>8} {'errors':>6} {'polls':>7} "
             f"{'SQL stmts':>9} {'SQL/1000':>8} {'PG CPU s':>8} {'Redis/poll':>10} {'web ms/poll':>11} "
             f"{'N/(req/s)':>9} {'other CPU s':>11}")
     lines = [head, "-" * len(head)]
@@ -528,7 +532,8 @@ def table(agg: dict, concurrencies: list[int], *, duration: float, rounds: int) 
             a = agg[(name, n)]
             errors = sum(a["errors"].values()) + a["non_200"]
             lines.append(
-                f"{n:>5}  {name:<9} {a['rps']:>7.0f} {a['p50_ms']:>7.1f} "
+                f"{n:>5}  {name:<9} {a['rps']:>7.0f} {'{:.0f}-{:.0f}'.format(*a['rps_spread']):>11} "
+                f"{a['p50_ms']:>7.1f} "
                 f"{('>' if a['censored'] else '') + format(a['p99_ms'], '.1f'):>8} {errors:>6} "
                 f"{a['polls']:>7} {a['sql_statements']:>9} {a['sql_per_1000']:>8.0f} {a['pg_cpu_s']:>8.2f} "
                 f"{a['redis_per_poll']:>10.2f} {a['web_cpu_ms_per_poll']:>11.2f} {a['cycle_s']:>8.1f}s "
@@ -536,10 +541,11 @@ def table(agg: dict, concurrencies: list[int], *, duration: float, rounds: int) 
         ours, base = agg[("ours", n)], agg[("baseline", n)]
         # A censored baseline p99 is a lower bound, so the ratio is an upper bound.
         p99_ratio = ("<" if base["censored"] and not ours["censored"] else "") + f"{ours['p99_ms'] / base['p99_ms']:.2f}x"
-        lines.append(f"{n:>5}  {'ours/base':<9} {ours['rps'] / base['rps']:>6.2f}x {'':>7} {p99_ratio:>8}")
+        lines.append(f"{n:>5}  {'ours/base':<9} {ours['rps'] / base['rps']:>6.2f}x {'':>11} {'':>7} {p99_ratio:>8}")
         lines.append("")
     lines += [
-        f"Each row: {rounds} window(s) of {duration:g} s; req/s, p50, p99 and CPU are means of the windows, counts",
+        f"Each row: {rounds} window(s) of {duration:g} s; req/s, p50 and p99 are medians of the windows (req/s",
+        "min-max in its own column), CPU means, counts",
         "their sums. errors: wrk socket errors and timeouts plus answers other than 200. polls: answered by the",
         "server (its /metrics). SQL stmts: executed by PostgreSQL (pg_stat_statements). PG CPU s: all postgres",
         "processes, live and exited, per window (clock ticks of 0.01 s). web ms/poll: gunicorn CPU per poll.",
@@ -648,7 +654,7 @@ def replot(out_dir: Path) -> int:
 
 def chart_note(options: dict, env_info: dict, date: str) -> str:
     return (f"bench/poll/run.py: gunicorn {options['workers']} sync workers per server, wrk -t {options['threads']}, "
-            f"{env_info['cpus']} vCPUs shared; mean of {options['rounds']} x {options['duration']:g} s windows; {date}")
+            f"{env_info['cpus']} vCPUs shared; median of {options['rounds']} x {options['duration']:g} s windows; {date}")
 
 
 # --- main -------------------------------------------------------------------------------------
@@ -658,7 +664,7 @@ def main() -> int:
     parser.add_argument("--concurrency", default="50,500,2000", help="comma-separated N (default 50,500,2000)")
     parser.add_argument("--duration", type=float, default=8, help="seconds of each measured window")
     parser.add_argument("--warmup", type=float, default=2, help="seconds of warm-up before each window")
-    parser.add_argument("--rounds", type=int, default=2, help="windows per (server, N); the order alternates")
+    parser.add_argument("--rounds", type=int, default=3, help="windows per (server, N); the order alternates")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers of each server")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--tenants", type=int, default=4)

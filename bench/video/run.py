@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Our video pipeline against the bare ffmpeg command it runs, on one generated clip.
 
-    .venv/bin/python bench/video/run.py            # 60 s of 1080p, one round
+    .venv/bin/python bench/video/run.py            # 60 s of 1080p, three rounds
     .venv/bin/python bench/video/run.py --seconds 20 --height 720 --rounds 2
 
 Without DATABASE_URL and REDIS_URL it re-runs itself under scripts/services.py, which
@@ -13,7 +13,7 @@ Measured in one run, on the same source file:
 - bare: hls.build_hls_command(...) run by itself (the identical command line), and
 - pipeline: video_encode_run() (mark processing, probe, that command with progress
   reporting, poster, copy into storage, completion),
-then the wall-time ratio (target at most 1.05), the Redis progress writes per minute of
+then the median wall-time ratio over the rounds (target at most 1.02), the Redis progress writes per minute of
 encoding (EVALSHA calls of the status script, from INFO commandstats; target at most
 120) and the SQL statements the encoding sent to PostgreSQL about the video.
 """
@@ -39,7 +39,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--width", type=int, default=1920)
     parser.add_argument("--height", type=int, default=1080)
-    parser.add_argument("--rounds", type=int, default=1, help="bare/pipeline pairs, order alternating")
+    parser.add_argument("--rounds", type=int, default=3, help="bare/pipeline pairs, order alternating (medians)")
     return parser.parse_args(argv)
 
 
@@ -191,6 +191,7 @@ def main(argv: list[str]) -> int:
         print(f"generated in {time.monotonic() - started:.1f} s; ladder {ladder}", flush=True)
         tenant = tenant_create(name="Video bench")
 
+        load_start = " ".join(f"{value:.1f}" for value in os.getloadavg())
         bare, bare_cpu, runs = [], [], []
         for round_ in range(args.rounds):
             # Alternate the order, so neither side always runs on a warmer machine.
@@ -208,6 +209,8 @@ def main(argv: list[str]) -> int:
         bare_s = statistics.median(bare)
         pipe_s = statistics.median(run["elapsed"] for run in runs)
         ratio = pipe_s / bare_s
+        # Each round's own pair: its spread shows how much the shared machine moved the ratio.
+        pair_ratios = [run["elapsed"] / wall for run, wall in zip(runs, bare)]
         cpu_ratio = statistics.median(run["cpu"] for run in runs) / statistics.median(bare_cpu)
         # What the pipeline adds around ffmpeg, apart from the machine's noise in ffmpeg itself.
         transcode_s = statistics.median(run["steps"].get("transcode", 0.0) for run in runs)
@@ -220,10 +223,13 @@ def main(argv: list[str]) -> int:
             ("pipeline video_encode_run, wall s", f"{pipe_s:.2f}", ""),
             ("  of which the transcode step, wall s", f"{transcode_s:.2f}", ""),
             ("  of which all else (probe, poster, ...)", f"{around_s:.2f}", ""),
-            ("wall-time ratio pipeline / bare", f"{ratio:.3f}", "<= 1.05"),
+            ("wall-time ratio pipeline / bare (medians)", f"{ratio:.3f}", "<= 1.02"),
+            ("  per round, min-max", f"{min(pair_ratios):.3f}-{max(pair_ratios):.3f}", ""),
+            ("rounds", str(args.rounds), ">= 3"),
             ("CPU-time ratio pipeline / bare", f"{cpu_ratio:.3f}", ""),
             ("encoding speed (x real time)", f"{args.seconds / bare_s:.2f}", ""),
-            ("load average (1 min) at the end", f"{os.getloadavg()[0]:.1f}", ""),
+            ("load average at the start", load_start, ""),
+            ("load average at the end", " ".join(f"{value:.1f}" for value in os.getloadavg()), ""),
             ("Redis progress writes (EVALSHA)", f"{writes:.0f}", ""),
             ("Redis progress writes per minute", f"{per_minute:.1f}", "<= 120"),
             ("SQL statements on videos_video", "n/a" if sql is None else str(sql), "4"),
@@ -231,12 +237,13 @@ def main(argv: list[str]) -> int:
         ]
         width = max(len(name) for name, _, _ in rows)
         print()
-        print(f"| {'measure'.ljust(width)} | {'value':>8} | target  |")
-        print(f"|{'-' * (width + 2)}|{'-' * 10}|---------|")
+        value_width = max(8, *(len(value) for _, value, _ in rows))
+        print(f"| {'measure'.ljust(width)} | {'value':>{value_width}} | target  |")
+        print(f"|{'-' * (width + 2)}|{'-' * (value_width + 2)}|---------|")
         for name, value, target in rows:
-            print(f"| {name.ljust(width)} | {value:>8} | {target:<7} |")
-        ok = ratio <= 1.05 and per_minute <= 120
-        print(f"\n{'PASS' if ok else 'MISS'}: ratio {ratio:.3f} (<= 1.05), {per_minute:.1f} writes/min (<= 120)")
+            print(f"| {name.ljust(width)} | {value:>{value_width}} | {target:<7} |")
+        ok = ratio <= 1.02 and per_minute <= 120
+        print(f"\n{'PASS' if ok else 'MISS'}: ratio {ratio:.3f} (<= 1.02), {per_minute:.1f} writes/min (<= 120)")
         return 0 if ok else 1
 
 
