@@ -83,6 +83,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Behind PgBouncer in transaction pooling mode (DB_TRANSACTION_POOLING=1) consecutive
+# transactions of one Django connection may run on different server connections, so nothing
+# may live in the server session: psycopg must not prepare statements server-side, and
+# QuerySet.iterator() must not DECLARE a cursor WITH HOLD (Django's server-side cursors).
+DB_TRANSACTION_POOLING = env_bool("DB_TRANSACTION_POOLING", False)
+if DB_TRANSACTION_POOLING:
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The demo runs a web server and a worker on one SQLite file: wait for locks, don't fail.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20

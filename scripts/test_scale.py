@@ -3,7 +3,8 @@
 
 Each stage is its own pytest run, because each points the settings at other servers:
   cluster    the progress and store tests, the rate limiter and metrics on the Redis Cluster
-  pgbouncer  the PgBouncer module through PgBouncer in transaction pooling mode
+  pgbouncer  the PgBouncer module through PgBouncer in transaction pooling mode (statements
+             counted in PostgreSQL through PgBouncer and direct, in one run)
 Every stage runs even when an earlier one failed; the exit status says whether all passed.
 """
 from __future__ import annotations
@@ -22,6 +23,10 @@ def stages(env: dict) -> list[tuple[str, list[str], dict]]:
          ["academy/progress", "academy/messaging/tests/test_ratelimit.py", "academy/tests/test_metrics.py"],
          # Progress on the cluster; the broker stays on its single Redis (it may not be a cluster).
          {"REDIS_URL": env["REDIS_CLUSTER_URL"], "CELERY_BROKER_URL": env["REDIS_URL"]}),
+        # --reuse-db: PgBouncer keeps server connections to the test database open, so it
+        # could not be dropped at the end (the throwaway server goes away anyway).
+        ("pgbouncer", ["academy/tests/test_pgbouncer.py", "--reuse-db"],
+         {"DATABASE_URL": env["PGBOUNCER_URL"], "PG_DIRECT_URL": env["DATABASE_URL"], "DB_TRANSACTION_POOLING": "1"}),
     ]
 
 

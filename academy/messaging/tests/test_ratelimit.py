@@ -27,7 +27,9 @@ def test_a_burst_then_one_token_per_interval(redis_client):
     for got, expected in zip(waits[5:], [0.1, 0.2, 0.3]):
         assert expected - 0.02 <= got <= expected
     stored = redis_client.hgetall("tenant:7:ratelimit:messaging")
-    assert set(stored) == {"tokens", "ts"} and float(stored["tokens"]) < -2.9
+    # -3 plus what refilled while the 8 calls ran: the same 20 ms of slack as the waits above
+    # (a cluster client's round trips on a busy machine took more than 10 ms for the 8).
+    assert set(stored) == {"tokens", "ts"} and float(stored["tokens"]) < -2.8
     # The key expires once the bucket would be full again: idle tenants leave nothing.
     assert 0 < redis_client.ttl("tenant:7:ratelimit:messaging") <= 2
 
