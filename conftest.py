@@ -5,7 +5,7 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from academy.progress.client import get_redis
+from academy.progress.testing import redis_client as get_redis
 
 
 def pytest_configure(config):

@@ -2,7 +2,7 @@
 from django.db import connection
 from django.http import JsonResponse
 
-from academy.progress.client import get_redis
+from academy.progress import api as progress
 
 
 def healthz(request):
@@ -14,7 +14,7 @@ def healthz(request):
     except Exception as exc:  # noqa: BLE001 - report any failure as unhealthy
         checks["db"] = f"error: {type(exc).__name__}"
     try:
-        get_redis().ping()
+        progress.ping()
         checks["redis"] = "ok"
     except Exception as exc:  # noqa: BLE001
         checks["redis"] = f"error: {type(exc).__name__}"

@@ -1,6 +1,6 @@
-"""Prometheus metrics, safe across gunicorn and Celery processes.
+"""The metrics middleware and GET /metrics, safe across gunicorn and Celery processes.
 
-When PROMETHEUS_MULTIPROC_DIR is set (the demo and production do), every process writes
+The metrics themselves are in academy.counters. When PROMETHEUS_MULTIPROC_DIR is set (the demo and production do), every process writes
 its samples there and /metrics aggregates them; otherwise the process's own registry is served.
 """
 from __future__ import annotations
@@ -10,40 +10,10 @@ import time
 
 from django.db import connection
 from django.http import HttpResponse
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-    multiprocess,
-)
-from prometheus_client import REGISTRY
+from prometheus_client import REGISTRY, CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 
-HTTP_REQUESTS = Histogram(
-    "academy_http_request_seconds", "Request latency per endpoint.", ["endpoint", "method", "status"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
-)
-HTTP_SQL = Histogram(
-    "academy_http_sql_statements", "SQL statements executed per request, per endpoint.", ["endpoint"],
-    buckets=(0, 1, 2, 5, 10, 20, 50, 100),
-)
-PROGRESS_READS = Counter(
-    "academy_progress_reads_total", "Progress reads by outcome (hit, miss, fallback, missing).", ["kind", "outcome"],
-)
-PROGRESS_UPDATES = Counter(
-    "academy_progress_updates_total", "Progress updates written to Redis or coalesced away.", ["outcome"],
-)
-REDIS_ERRORS = Counter("academy_redis_errors_total", "Redis calls that failed, by operation.", ["op"])
-JOB_DURATION = Histogram(
-    "academy_job_duration_seconds", "Task run time by kind and outcome.", ["job_type", "status"],
-    buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
-)
-# Set by whichever web process serves the scrape: in multiprocess mode report the latest value
-# of a live process as one sample (not one sample per process, stale ones included).
-REDIS_MEMORY = Gauge("academy_redis_used_memory_bytes", "Redis used_memory at scrape time.",
-                     multiprocess_mode="livemostrecent")
+from academy.counters import HTTP_REQUESTS, HTTP_SQL, REDIS_ERRORS, REDIS_MEMORY
+from academy.progress import api as progress
 
 
 def _endpoint(request) -> str:
@@ -76,10 +46,8 @@ class MetricsMiddleware:
 
 def metrics_view(request):
     """Serve Prometheus text for all processes."""
-    from academy.progress.client import redis_used_memory
-
     try:
-        REDIS_MEMORY.set(redis_used_memory())
+        REDIS_MEMORY.set(progress.redis_used_memory())
     except Exception:  # noqa: BLE001 - a scrape must not fail because Redis is down
         REDIS_ERRORS.labels("metrics").inc()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

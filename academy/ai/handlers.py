@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from academy.ai import grading
-from academy.jobs.handlers import JobFailed, JobHandler, PayloadInvalid, handler_register
+from academy.jobs.handlers import JobCategory, JobFailed, JobHandler, PayloadInvalid, handler_register
 
 GRADING_JOB_TYPE = "short_answer_grading"
 _STEP_INDEX = {name: index for index, (name, _) in enumerate(grading.STEPS)}
@@ -34,7 +34,7 @@ def grading_run(job, reporter) -> dict:
 handler_register(JobHandler(
     job_type=GRADING_JOB_TYPE,
     steps=grading.STEPS,
-    category="ai",
+    category=JobCategory.AI,
     run=grading_run,
     validate=grading_payload_validate,
     summarize=grading.summarize_result,

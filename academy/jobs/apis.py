@@ -8,11 +8,10 @@ from rest_framework.views import APIView
 
 from academy.errors import ApplicationError
 from academy.jobs import services
-from academy.jobs.handlers import PayloadInvalid, handler_get
+from academy.jobs.handlers import JobCategory, PayloadInvalid, handler_get
 from academy.jobs.models import Job
 from academy.jobs.selectors import job_get, job_progress_render
-from academy.progress.keys import TaskRef
-from academy.progress.selectors import progress_get
+from academy.progress import api as progress
 from academy.tenants.permissions import IsStaff
 
 
@@ -22,7 +21,7 @@ class JobProgressApi(APIView):
     @extend_schema(responses={200: dict})
     def get(self, request, job_id: str):
         # job_id is canonical (the path converter): one spelling, one Redis key.
-        state = progress_get(TaskRef(request.user.tenant_id, "job", job_id))
+        state = progress.progress_get(progress.TaskRef(request.user.tenant_id, progress.KIND_JOB, job_id))
         if state is None:
             raise NotFound
         return Response(job_progress_render(job_id, state))
@@ -53,11 +52,11 @@ class JobRetryApi(APIView):
             raise NotFound
         job = services.job_retry(tenant_id=request.user.tenant_id, job_id=job_id)
         if job is None:
-            raise ApplicationError("retry_not_allowed", "Only a FAILED job can be retried.")
+            raise ApplicationError("retry_not_allowed", "Only a failed, cancelled or stuck job can be retried.")
         return Response({"job_id": str(job.job_id), "attempt": job.attempt}, status=status.HTTP_202_ACCEPTED)
 
 
-def job_create_response(request, *, job_type: str, payload, category: str) -> Response:
+def job_create_response(request, *, job_type: str, payload, category: JobCategory) -> Response:
     """Create a job of an allowed category; a bad payload raises PayloadInvalid (400 with its code)."""
     handler = handler_get(job_type)
     if handler.category != category:
@@ -84,4 +83,4 @@ class AiJobCreateApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return job_create_response(request, category="ai", **data.validated_data)
+        return job_create_response(request, category=JobCategory.AI, **data.validated_data)

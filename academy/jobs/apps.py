@@ -6,15 +6,18 @@ class JobsConfig(AppConfig):
     label = "jobs"
 
     def ready(self):
-        from academy.jobs import selectors
-        from academy.progress.registry import TaskKind, kind_register
+        from academy.jobs import selectors, services
+        from academy.jobs.models import Job, JobStatus
+        from academy.progress import api as progress
 
-        from academy.jobs import services
-
-        kind_register(TaskKind(
-            name="job",
-            load=selectors.job_state_load,
-            unfinished=selectors.job_unfinished_states,
+        progress.kind_register(progress.TaskKind(
+            name=progress.KIND_JOB,
+            model=Job,
+            success=JobStatus.DONE,
+            state=selectors.job_state,
             render=selectors.job_progress_render,
-            fail=services.job_fail_stuck,
+            enqueue=services.job_enqueue,
+            parse_id=selectors.job_id_parse,
+            error_field="error_message",
+            retry_clear={"result": None, "error_message": ""},
         ))

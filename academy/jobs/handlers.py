@@ -2,13 +2,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from academy.errors import ApplicationError
 
 if TYPE_CHECKING:
     from academy.jobs.models import Job
-    from academy.progress.reporter import ProgressReporter
+    from academy.progress.api import ProgressReporter
+
+
+class JobCategory(StrEnum):
+    """Which endpoint may create a job type."""
+
+    AI = "ai"  # POST /api/v1/ai/jobs/
+    MESSAGING = "messaging"  # POST /api/v1/messages/
+    IMPORT = "import"  # POST /api/v1/students/import/
 
 
 class JobFailed(Exception):
@@ -31,7 +40,7 @@ class JobHandler:
 
     job_type: str
     steps: Sequence[tuple[str, float]]
-    category: str  # "ai", "messaging", "import": which endpoint may create it
+    category: JobCategory
     run: Callable[["Job", "ProgressReporter"], Any]
     validate: Callable[[Any], Any] = lambda payload: payload
     summarize: Callable[[Any], Any] | None = None

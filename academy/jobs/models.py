@@ -3,8 +3,7 @@ import uuid
 
 from django.db import models
 
-from academy.progress.models import TaskRow
-from academy.progress.statuses import Status
+from academy.progress.api import Status, TaskRow
 
 
 class JobStatus(models.TextChoices):
@@ -12,6 +11,7 @@ class JobStatus(models.TextChoices):
     PROCESSING = Status.PROCESSING
     DONE = Status.DONE
     FAILED = Status.FAILED
+    CANCELLED = Status.CANCELLED
 
 
 class Job(TaskRow):

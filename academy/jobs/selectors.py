@@ -1,19 +1,26 @@
-"""Reads of jobs: the DB side (detail, fallback, reconcile) and the progress rendering."""
+"""Reads of jobs: the DB side (detail, progress-store mirror) and the progress rendering."""
 from __future__ import annotations
 
-from typing import Iterable
+import uuid
 
 import orjson
 from django.conf import settings
 
 from academy.jobs.handlers import handler_get
 from academy.jobs.models import Job, JobStatus
-from academy.progress.keys import TaskRef
-from academy.progress.store import TaskState
+from academy.progress.api import KIND_JOB, TaskRef, TaskState
 
 
 def job_ref(job: Job) -> TaskRef:
-    return TaskRef(job.tenant_id, "job", str(job.job_id))
+    return TaskRef(job.tenant_id, KIND_JOB, str(job.job_id))
+
+
+def job_id_parse(job_id: str) -> uuid.UUID | None:
+    """Return the UUID a job id names, or None when it is not one (no query is made then)."""
+    try:
+        return uuid.UUID(job_id)
+    except ValueError:
+        return None
 
 
 def job_get(*, tenant_id: int, job_id: str) -> Job | None:
@@ -43,19 +50,6 @@ def job_state(job: Job) -> TaskState:
     elif job.status == JobStatus.FAILED:
         fields["error_message"] = job.error_message
     return TaskState(status=job.status, attempt=job.attempt, fields=fields)
-
-
-def job_state_load(tenant_id: int, job_id: str) -> TaskState | None:
-    """Load a job's state from the DB for the progress fallback."""
-    job = job_get(tenant_id=tenant_id, job_id=job_id)
-    if job is None:
-        return None
-    return job_state(job)
-
-
-def job_unfinished_states() -> Iterable[tuple[TaskRef, TaskState]]:
-    for job in Job.objects.filter(status__in=[JobStatus.PENDING, JobStatus.PROCESSING]).iterator():
-        yield job_ref(job), job_state(job)
 
 
 def job_progress_render(job_id: str, state: TaskState) -> dict:

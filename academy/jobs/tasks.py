@@ -8,9 +8,9 @@ from celery import shared_task
 
 from academy.jobs import services
 from academy.jobs.handlers import JobFailed, handler_get
+from academy.counters import JOB_DURATION
 from academy.jobs.selectors import job_ref
-from academy.metrics import JOB_DURATION
-from academy.progress.reporter import ProgressReporter
+from academy.progress import api as progress
 
 logger = logging.getLogger(__name__)
 
@@ -24,11 +24,16 @@ def job_run(job_id: str, attempt: int) -> str:
     if job is None:
         return "skipped"
     handler = handler_get(job.job_type)
-    reporter = ProgressReporter(job_ref(job), attempt=attempt, steps=handler.steps,
-                                fields={"job_type": job.job_type})
+    # A refused progress write (the job was cancelled, failed as stuck or retried meanwhile)
+    # raises TaskCancelled inside the handler, where it reports: the work stops there.
+    reporter = progress.ProgressReporter(job_ref(job), attempt=attempt, steps=handler.steps,
+                                         fields={"job_type": job.job_type}, raise_on_cancel=True)
     started = time.monotonic()
     try:
         result = handler.run(job, reporter)
+    except progress.TaskCancelled:
+        logger.info("job %s (%s) attempt %s ended elsewhere; stopped", job_id, job.job_type, attempt)
+        status = "CANCELLED"
     except JobFailed as exc:
         services.job_fail(job_id=job_id, attempt=attempt, error_message=exc.reason)
         status = "FAILED"
@@ -37,7 +42,8 @@ def job_run(job_id: str, attempt: int) -> str:
         services.job_fail(job_id=job_id, attempt=attempt, error_message=INTERNAL_ERROR)
         status = "FAILED"
     else:
-        services.job_complete(job_id=job_id, attempt=attempt, result=result)
-        status = "DONE"
+        # None: the attempt ended meanwhile (cancelled, failed as stuck) and keeps that end.
+        done = services.job_complete(job_id=job_id, attempt=attempt, result=result)
+        status = "DONE" if done is not None else "superseded"
     JOB_DURATION.labels(job.job_type, status).observe(time.monotonic() - started)
     return status

@@ -1,7 +1,7 @@
 """The "message_send" job: a saved message in, the sending report out."""
 from __future__ import annotations
 
-from academy.jobs.handlers import JobHandler, PayloadInvalid, failures_summary, handler_register
+from academy.jobs.handlers import JobCategory, JobHandler, PayloadInvalid, failures_summary, handler_register
 from academy.messaging.services import MESSAGE_JOB_TYPE, MESSAGE_STEPS, message_send_run
 
 # Failures Redis keeps of a large report; the job detail has them all.
@@ -24,7 +24,7 @@ def message_run(job, reporter) -> dict:
 handler_register(JobHandler(
     job_type=MESSAGE_JOB_TYPE,
     steps=MESSAGE_STEPS,
-    category="messaging",
+    category=JobCategory.MESSAGING,
     run=message_run,
     validate=message_payload_validate,
     summarize=failures_summary(listed=SUMMARY_FAILURES),

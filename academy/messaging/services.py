@@ -30,7 +30,7 @@ from academy.messaging.selectors import (
     message_get,
     student_parent_phones,
 )
-from academy.progress.reporter import ProgressReporter
+from academy.progress.api import ProgressReporter
 
 logger = logging.getLogger(__name__)
 

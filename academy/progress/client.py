@@ -87,6 +87,11 @@ def redis_used_memory() -> int:
     return client.info("memory")["used_memory"]
 
 
+def ping() -> bool:
+    """Return True when Redis answers; raise redis.RedisError when it does not."""
+    return bool(get_redis().ping())
+
+
 def reset_redis() -> None:
     """Forget the client (tests that point REDIS_URL elsewhere, forked workers)."""
     global _client

@@ -6,20 +6,7 @@ per-tenant ACL pattern (`~tenant:7:*`) covers all of a tenant's keys.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
-
-
-class TaskRef(NamedTuple):
-    """Names one task: its tenant, its kind ("video" or "job") and its id."""
-
-    tenant_id: int
-    kind: str
-    task_id: str
-
-    @property
-    def member(self) -> str:
-        """Return the task's name inside its tenant's active index."""
-        return f"{self.kind}:{self.task_id}"
+from academy.progress.types import TaskRef
 
 
 def task_keys(ref: TaskRef) -> tuple[str, str, str]:

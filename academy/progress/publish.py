@@ -7,11 +7,10 @@ import time
 import redis
 from django.db import transaction
 
-from academy.metrics import REDIS_ERRORS
+from academy.counters import REDIS_ERRORS
 from academy.progress import store
-from academy.progress.keys import TaskRef
 from academy.progress.statuses import TERMINAL, Status
-from academy.progress.store import TaskState
+from academy.progress.types import TaskRef, TaskState
 
 logger = logging.getLogger(__name__)
 

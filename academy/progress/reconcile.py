@@ -9,6 +9,7 @@ import redis
 from django.conf import settings
 
 from academy.progress import store
+from academy.progress.lifecycle import task_fail
 from academy.progress.registry import kinds_all
 from academy.progress.statuses import Status
 
@@ -37,7 +38,7 @@ def progress_reconcile(*, heartbeat_timeout: int | None = None, now: float | Non
         for ref, db_state in kind.unfinished():
             cached = store.state_read(ref)
             if db_state.status == Status.PROCESSING and _stuck(cached, db_state, timeout, now):
-                kind.fail(ref, db_state.attempt, STUCK_REASON)
+                task_fail(kind=kind.name, task_id=ref.task_id, attempt=db_state.attempt, reason=STUCK_REASON)
                 report.failed_stuck += 1
                 continue
             if cached is None or cached.attempt < db_state.attempt or not cached.exists:

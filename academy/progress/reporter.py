@@ -7,12 +7,11 @@ from typing import Callable, Sequence
 
 from django.conf import settings
 
-from academy.metrics import PROGRESS_UPDATES
-from academy.progress.keys import TaskRef
+from academy.counters import PROGRESS_UPDATES
 from academy.progress.publish import publish
 from academy.progress.selectors import attempt_ended
 from academy.progress.statuses import Status
-from academy.progress.store import TaskState
+from academy.progress.types import TaskCancelled, TaskRef, TaskState
 
 
 class ProgressReporter:
@@ -21,13 +20,18 @@ class ProgressReporter:
     Steps are (name, weight) pairs; the overall percent weighs each step's share of the
     work. Remaining seconds come from the measured rate of overall progress. A step change
     is always written; in-step updates are coalesced. Redis errors never reach the caller.
+
+    When a write is refused because the attempt ended elsewhere (cancelled, failed as
+    stuck, superseded by a retry), `cancel` is set; with raise_on_cancel the reporter then
+    raises TaskCancelled from step/update/advance, which stops a job's handler where it
+    reports. (A video's encoder watches `cancel` and kills ffmpeg instead.)
     """
 
     def __init__(self, ref: TaskRef, *, attempt: int, steps: Sequence[tuple[str, float]],
                  fields: dict[str, str] | None = None, min_interval: float | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  write: Callable[[TaskRef, TaskState], bool] | None = None,
-                 cancel: threading.Event | None = None):
+                 cancel: threading.Event | None = None, raise_on_cancel: bool = False):
         self.ref = ref
         self.attempt = attempt
         self.steps = list(steps)
@@ -37,7 +41,8 @@ class ProgressReporter:
         self.min_interval = settings.PROGRESS_MIN_INTERVAL if min_interval is None else min_interval
         self._clock = clock
         self._write = write or self._publish
-        self.cancel = cancel
+        self.cancel = cancel if cancel is not None or not raise_on_cancel else threading.Event()
+        self.raise_on_cancel = raise_on_cancel
         self._started = clock()
         self._last_write = float("-inf")
         self.index = 0
@@ -101,8 +106,10 @@ class ProgressReporter:
         if not force and now - self._last_write < self.min_interval:
             self.coalesced += 1
             PROGRESS_UPDATES.labels("coalesced").inc()
-            return
-        self._last_write = now
-        self.written += 1
-        PROGRESS_UPDATES.labels("written").inc()
-        self._write(self.ref, self.state())
+        else:
+            self._last_write = now
+            self.written += 1
+            PROGRESS_UPDATES.labels("written").inc()
+            self._write(self.ref, self.state())
+        if self.raise_on_cancel and self.cancel.is_set():
+            raise TaskCancelled(f"{self.ref.kind} {self.ref.task_id} attempt {self.attempt} ended elsewhere")

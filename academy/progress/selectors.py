@@ -6,12 +6,12 @@ import time
 
 import redis
 
-from academy.metrics import PROGRESS_READS, REDIS_ERRORS
+from academy.counters import PROGRESS_READS, REDIS_ERRORS
 from academy.progress import store
 from academy.progress.client import get_redis
-from academy.progress.keys import TaskRef, fill_lock_key, ref_from_member
+from academy.progress.keys import fill_lock_key, ref_from_member
 from academy.progress.registry import kind_get
-from academy.progress.store import MISSING, TaskState
+from academy.progress.types import MISSING, TaskRef, TaskState
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,11 @@ class Status(StrEnum):
     READY = "READY"  # a video's success
     DONE = "DONE"  # a job's success
     FAILED = "FAILED"
+    CANCELLED = "CANCELLED"  # stopped on request; retry starts a new attempt
 
 
-TERMINAL = frozenset({Status.READY, Status.DONE, Status.FAILED})
-# Kept in step with RANK in scripts/write.lua.
-RANK = {Status.PENDING: 0, Status.PROCESSING: 1, Status.READY: 2, Status.DONE: 2, Status.FAILED: 2}
+RUNNING = frozenset({Status.PENDING, Status.PROCESSING})
+TERMINAL = frozenset({Status.READY, Status.DONE, Status.FAILED, Status.CANCELLED})
+# Kept in step with RANK in scripts/write.lua (a test compares them).
+RANK = {Status.PENDING: 0, Status.PROCESSING: 1, Status.READY: 2, Status.DONE: 2, Status.FAILED: 2,
+        Status.CANCELLED: 2}

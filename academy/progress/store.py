@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -11,34 +10,11 @@ from django.conf import settings
 from redis.client import Pipeline
 
 from academy.progress.client import get_redis
-from academy.progress.keys import TaskRef, active_key, task_keys
-from academy.progress.statuses import TERMINAL
-
-# A short-lived marker for "the database has no such task", so a storm of polls for a
-# missing id does not become a storm of SELECTs.
-MISSING = "NONE"
+from academy.progress.keys import active_key, task_keys
+from academy.progress.types import MISSING, TaskRef, TaskState
 
 _WRITE_LUA = (Path(__file__).parent / "scripts" / "write.lua").read_text()
 _write_script = None
-
-
-@dataclass(slots=True)
-class TaskState:
-    """A task as the progress store holds it; values are strings, as Redis keeps them."""
-
-    status: str
-    attempt: int
-    fields: dict[str, str] = field(default_factory=dict)
-    progress: dict[str, str] = field(default_factory=dict)
-    step: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def exists(self) -> bool:
-        return self.status != MISSING
-
-    @property
-    def terminal(self) -> bool:
-        return self.status in TERMINAL
 
 
 def _script():
@@ -140,8 +116,3 @@ def active_list(tenant_id: int, *, limit: int = 200) -> list[tuple[str, float]]:
     """Return (member, started_at) of a tenant's running tasks, oldest first."""
     return get_redis().zrange(active_key(tenant_id), 0, limit - 1, withscores=True)
 
-
-__all__ = [
-    "MISSING", "TaskState", "active_add", "active_list", "active_remove",
-    "state_read", "state_write", "states_read",
-]

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from academy.errors import ApplicationError
 from academy.jobs.apis import job_create_response
+from academy.jobs.handlers import JobCategory
 from academy.students import services
 from academy.students.models import Student
 from academy.students.parsing import ImportFileError
@@ -51,7 +52,7 @@ class StudentImportApi(APIView):
             raise ApplicationError("import_file_invalid", exc.reason, field="file") from None
         try:
             return job_create_response(request, job_type=services.IMPORT_JOB_TYPE, payload=payload,
-                                       category="import")
+                                       category=JobCategory.IMPORT)
         except BaseException:
             services.student_import_file_delete(path=payload["path"])  # no job points at it
             raise

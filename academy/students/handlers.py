@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.contrib.auth.hashers import identify_hasher
 from django.core.files.storage import default_storage
 
-from academy.jobs.handlers import JobFailed, JobHandler, PayloadInvalid, failures_summary, handler_register
+from academy.jobs.handlers import JobCategory, JobFailed, JobHandler, PayloadInvalid, failures_summary, handler_register
 from academy.students.parsing import ImportFileError
 from academy.students.services import IMPORT_JOB_TYPE, IMPORT_STEPS, student_import_run
 
@@ -52,7 +52,7 @@ def import_run(job, reporter) -> dict:
 handler_register(JobHandler(
     job_type=IMPORT_JOB_TYPE,
     steps=IMPORT_STEPS,
-    category="import",
+    category=JobCategory.IMPORT,
     run=import_run,
     validate=import_payload_validate,
     summarize=failures_summary(listed=SUMMARY_FAILURES),

@@ -4,7 +4,7 @@ import pytest
 from academy.jobs import services as job_services
 from academy.jobs.models import Job
 from academy.jobs.selectors import job_ref, job_state
-from academy.progress.publish import publish
+from academy.progress.testing import publish
 from academy.videos import services as video_services
 from academy.videos.models import Video
 from academy.videos.selectors import video_ref, video_state

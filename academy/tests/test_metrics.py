@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from academy.jobs import services as job_services
 from academy.jobs.models import Job
 from academy.jobs.selectors import job_ref, job_state
-from academy.progress.publish import publish
+from academy.progress.testing import publish
 from academy.videos import services as video_services
 from academy.videos.models import Video
 from academy.videos.selectors import video_ref, video_state
@@ -141,7 +141,7 @@ def test_metrics_answers_prometheus_text_with_our_names(make_member, api, django
 
 def run_process(metrics_dir: Path, code: str) -> int:
     """Run `code` in a new process writing metrics to `metrics_dir`; return its pid."""
-    program = "import os\nfrom academy import metrics\n" + textwrap.dedent(code) + "\nprint(os.getpid())\n"
+    program = "import os\nfrom academy import counters as metrics\n" + textwrap.dedent(code) + "\nprint(os.getpid())\n"
     done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, check=True,
                           env={"PATH": "/usr/bin:/bin", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)})
     return int(done.stdout.split()[-1])
@@ -191,8 +191,7 @@ def test_metrics_view_adds_up_every_process_in_multiprocess_mode(tmp_path, monke
     run_process(tmp_path, "metrics.PROGRESS_UPDATES.labels('coalesced').inc(41)")
     run_process(tmp_path, "metrics.PROGRESS_UPDATES.labels('coalesced').inc()")
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
-    monkeypatch.setattr("academy.progress.client.get_redis", lambda: SimpleNamespace(
-        info=lambda section: {"used_memory": 1}))
+    monkeypatch.setattr("academy.progress.api.redis_used_memory", lambda: 1)
 
     body = metrics_view(rf.get("/metrics")).content.decode()
 

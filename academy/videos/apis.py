@@ -12,8 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from academy.errors import ApplicationError, error_response, method_not_allowed
-from academy.progress.keys import TaskRef
-from academy.progress.selectors import progress_get
+from academy.progress import api as progress
 from academy.tenants.permissions import IsStaff
 from academy.uploads import SizeLimitUploadHandler
 from academy.videos import services
@@ -55,7 +54,7 @@ class VideoProgressApi(APIView):
     @extend_schema(responses={200: dict})
     def get(self, request, video_id: int):
         # video_id is canonical (the path converter): one spelling, one Redis key.
-        state = progress_get(TaskRef(request.user.tenant_id, "video", str(video_id)))
+        state = progress.progress_get(progress.TaskRef(request.user.tenant_id, progress.KIND_VIDEO, str(video_id)))
         if state is None:
             raise NotFound
         return Response(video_progress_render(str(video_id), state))
@@ -102,7 +101,7 @@ class VideoRetryApi(APIView):
             raise NotFound
         video = services.video_retry(tenant_id=request.user.tenant_id, video_id=found.pk)
         if video is None:
-            raise ApplicationError("retry_not_allowed", "Only a FAILED video can be retried.")
+            raise ApplicationError("retry_not_allowed", "Only a failed, cancelled or stuck video can be retried.")
         return Response({"id": video.pk, "status": video.status, "attempt": video.attempt},
                         status=status.HTTP_202_ACCEPTED)
 

@@ -6,13 +6,18 @@ class VideosConfig(AppConfig):
     label = "videos"
 
     def ready(self):
-        from academy.progress.registry import TaskKind, kind_register
+        from academy.progress import api as progress
         from academy.videos import selectors, services
+        from academy.videos.models import Video, VideoStatus
 
-        kind_register(TaskKind(
-            name="video",
-            load=selectors.video_state_load,
-            unfinished=selectors.video_unfinished_states,
+        progress.kind_register(progress.TaskKind(
+            name=progress.KIND_VIDEO,
+            model=Video,
+            success=VideoStatus.READY,
+            state=selectors.video_state,
             render=selectors.video_progress_render,
-            fail=services.video_fail_stuck,
+            enqueue=services.video_enqueue,
+            parse_id=selectors.video_id_parse,
+            error_field="error_reason",
+            retry_clear={"error_reason": "", "hls_path": ""},
         ))

@@ -1,8 +1,7 @@
 """Lecture videos and their encoding status."""
 from django.db import models
 
-from academy.progress.models import TaskRow
-from academy.progress.statuses import Status
+from academy.progress.api import Status, TaskRow
 
 
 class VideoStatus(models.TextChoices):
@@ -10,6 +9,7 @@ class VideoStatus(models.TextChoices):
     PROCESSING = Status.PROCESSING
     READY = Status.READY
     FAILED = Status.FAILED
+    CANCELLED = Status.CANCELLED
 
 
 class Video(TaskRow):

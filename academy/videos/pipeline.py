@@ -14,8 +14,8 @@ import time
 from django.conf import settings
 from django.core.files.storage import default_storage
 
-from academy.metrics import JOB_DURATION
-from academy.progress.reporter import ProgressReporter
+from academy.counters import JOB_DURATION
+from academy.progress.api import ProgressReporter
 from academy.videos import hls, services, storage
 from academy.videos.models import Video
 from academy.videos.selectors import video_ref

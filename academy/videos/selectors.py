@@ -1,15 +1,17 @@
-"""Reads of videos: DB side (detail, fallback, reconcile) and the progress rendering."""
+"""Reads of videos: DB side (detail, progress-store mirror) and the progress rendering."""
 from __future__ import annotations
 
-from typing import Iterable
-
-from academy.progress.keys import TaskRef
-from academy.progress.store import TaskState
+from academy.progress.api import KIND_VIDEO, TaskRef, TaskState
 from academy.videos.models import Video, VideoStatus
 
 
 def video_ref(video: Video) -> TaskRef:
-    return TaskRef(video.tenant_id, "video", str(video.pk))
+    return TaskRef(video.tenant_id, KIND_VIDEO, str(video.pk))
+
+
+def video_id_parse(video_id: str) -> int | None:
+    """Return the primary key a video id names, or None when it is not one (no query is made then)."""
+    return int(video_id) if video_id.isascii() and video_id.isdigit() else None
 
 
 def video_get(*, tenant_id: int, video_id: int | str) -> Video | None:
@@ -31,16 +33,6 @@ def video_state(video: Video) -> TaskState:
         if video.status == VideoStatus.FAILED:
             fields["error_reason"] = video.error_reason
     return TaskState(status=video.status, attempt=video.attempt, fields=fields)
-
-
-def video_state_load(tenant_id: int, video_id: str) -> TaskState | None:
-    video = video_get(tenant_id=tenant_id, video_id=video_id)
-    return None if video is None else video_state(video)
-
-
-def video_unfinished_states() -> Iterable[tuple[TaskRef, TaskState]]:
-    for video in Video.objects.filter(status__in=[VideoStatus.PENDING, VideoStatus.PROCESSING]).iterator():
-        yield video_ref(video), video_state(video)
 
 
 def _int_or_none(value: str | None) -> int | None:

@@ -10,9 +10,8 @@ from academy.ai.tests.test_grading import ANSWER_KEY, CLASS, _synthetic_exam
 from academy.jobs.handlers import handler_get
 from academy.jobs.models import Job, JobStatus
 from academy.jobs.tasks import job_run
-from academy.progress.client import get_redis
-from academy.progress.keys import TaskRef
-from academy.progress.reporter import ProgressReporter
+from academy.progress.api import KIND_JOB, ProgressReporter, TaskRef
+from academy.progress.testing import redis_client as get_redis
 from academy.tenants.models import Role
 
 URL = "/api/v1/ai/jobs/"
@@ -129,7 +128,7 @@ def test_progress_moves_through_the_grading_steps(make_member):
     job = Job.objects.create(tenant=tenant, job_type="short_answer_grading", status=JobStatus.PROCESSING,
                              payload=grading.validate_payload({"answer_key": key, "submissions": submissions}))
     written = []
-    reporter = ProgressReporter(TaskRef(tenant.pk, "job", str(job.job_id)), attempt=1, steps=grading.STEPS,
+    reporter = ProgressReporter(TaskRef(tenant.pk, KIND_JOB, str(job.job_id)), attempt=1, steps=grading.STEPS,
                                 min_interval=0, write=lambda ref, state: written.append(state))
 
     grading_run(job, reporter)

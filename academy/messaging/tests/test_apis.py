@@ -8,7 +8,7 @@ import pytest
 from academy.jobs.models import Job
 from academy.jobs.tasks import job_run
 from academy.messaging.models import Delivery, Message
-from academy.progress.client import get_redis
+from academy.progress.testing import redis_client as get_redis
 from academy.tenants.models import Role
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_sending")]

@@ -11,12 +11,13 @@ from django.test.utils import CaptureQueriesContext
 
 from academy.jobs import services as jobs
 from academy.jobs.models import Job, JobStatus
+from academy.jobs.selectors import job_ref
 from academy.jobs.tasks import job_run
 from academy.messaging.models import Delivery, Message
 from academy.messaging.services import MessageInvalid, message_send_run, message_send_start
 from academy.messaging.tests.conftest import phones
-from academy.progress import store
-from academy.progress.keys import TaskRef
+from academy.progress import testing as store
+from academy.progress.api import ProgressReporter
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_sending")]
 
@@ -37,7 +38,7 @@ def deliveries(job: Job) -> dict[str, tuple[str, str]]:
 
 
 def redis_state(job: Job):
-    return store.state_read(TaskRef(job.tenant_id, "job", str(job.job_id)))
+    return store.state_read(job_ref(job))
 
 
 # --- checking the input: 400 reasons, and nothing saved ------------------------------------
@@ -297,11 +298,10 @@ def test_a_message_of_another_tenant_is_never_sent(tenant, make_member):
 
 def test_progress_counts_recipients_processed(tenant):
     from academy.messaging.services import MESSAGE_STEPS
-    from academy.progress.reporter import ProgressReporter
 
     job = start(tenant, recipients=phones(250))
     written = []
-    reporter = ProgressReporter(TaskRef(tenant.pk, "job", str(job.job_id)), attempt=1, steps=MESSAGE_STEPS,
+    reporter = ProgressReporter(job_ref(job), attempt=1, steps=MESSAGE_STEPS,
                                 min_interval=0, write=lambda ref, state: written.append(state))
 
     message_send_run(tenant_id=tenant.pk, message_id=job.payload["message_id"], reporter=reporter)

@@ -3,7 +3,7 @@
 -- ARGV: attempt, status, only_if_exists ("1"/"0"), processing_ttl, terminal_ttl (0 = none),
 --       n_status_fields, n_progress_fields, n_step_fields, then the field/value pairs in that order.
 -- Returns {applied (0/1), reason}.
-local RANK = {NONE = -1, PENDING = 0, PROCESSING = 1, READY = 2, DONE = 2, FAILED = 2}
+local RANK = {NONE = -1, PENDING = 0, PROCESSING = 1, READY = 2, DONE = 2, FAILED = 2, CANCELLED = 2}
 
 local attempt = tonumber(ARGV[1])
 local status = ARGV[2]

@@ -110,3 +110,17 @@ def test_terminal_entry_is_small(redis_client):
     write("READY", fields={"hls_path": "videos/7/12/hls/master.m3u8", "duration": "63.040"})
     used = sum(redis_client.memory_usage(key) or 0 for key in task_keys(REF))
     assert used <= 300, used
+
+
+def test_the_lua_script_ranks_statuses_as_python_does():
+    import re
+    from pathlib import Path
+
+    from academy.progress.statuses import RANK, TERMINAL
+
+    lua = (Path(__file__).parents[1] / "scripts" / "write.lua").read_text()
+    table = re.search(r"local RANK = \{([^}]*)\}", lua).group(1)
+    ranks = {name: int(rank) for name, rank in re.findall(r"(\w+) = (-?\d+)", table)}
+    assert ranks.pop("NONE") == -1
+    assert ranks == {str(status): rank for status, rank in RANK.items()}
+    assert {status for status, rank in RANK.items() if rank == 2} == TERMINAL

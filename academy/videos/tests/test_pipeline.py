@@ -9,9 +9,9 @@ import pytest
 from django.db import connection
 
 from academy.progress import reporter as reporter_module
-from academy.progress import store
-from academy.progress.client import get_redis
-from academy.progress.reconcile import STUCK_REASON
+from academy.progress import testing as store
+from academy.progress.api import STUCK_REASON
+from academy.progress.testing import redis_client as get_redis
 from academy.videos import pipeline, services, storage
 from academy.videos.models import Video, VideoStatus
 from academy.videos.selectors import video_ref
@@ -268,6 +268,29 @@ def test_an_attempt_failed_elsewhere_stops_its_encoding(upload, clip, watch, set
 
     video = Video.objects.get(pk=video_id)
     assert video.status == VideoStatus.FAILED and video.error_reason == STUCK_REASON
+    assert watch.step_names()[-1].startswith("transcode")  # nothing after: no poster, no finalize
+    assert not ffmpeg_children()
+    assert list(private_tmp.iterdir()) == []
+
+
+@pytest.mark.django_db
+def test_a_cancelled_attempt_kills_ffmpeg_and_stays_cancelled(upload, clip, owner, watch, settings, private_tmp,
+                                                             django_capture_on_commit_callbacks):
+    settings.VIDEO_PROGRESS_INTERVAL = 0
+    video_id = upload(clip).json()["id"]
+
+    def cancel_once_transcoding(state):
+        if state.status == "PROCESSING" and state.step.get("name", "").startswith("transcode"):
+            with django_capture_on_commit_callbacks(execute=True):
+                services.video_cancel(tenant_id=owner[0].pk, video_id=video_id)
+
+    watch.on_write = cancel_once_transcoding
+
+    video_encode(video_id, 1)
+
+    video = Video.objects.get(pk=video_id)
+    assert (video.status, video.error_reason, video.hls_path) == (VideoStatus.CANCELLED, "", "")
+    assert store.state_read(video_ref(video)).status == "CANCELLED"
     assert watch.step_names()[-1].startswith("transcode")  # nothing after: no poster, no finalize
     assert not ffmpeg_children()
     assert list(private_tmp.iterdir()) == []

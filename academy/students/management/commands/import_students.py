@@ -6,8 +6,7 @@ import sys
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 
-from academy.progress.keys import TaskRef
-from academy.progress.reporter import ProgressReporter
+from academy.progress.api import KIND_JOB, ProgressReporter, TaskRef
 from academy.students.parsing import ImportFileError
 from academy.students.services import IMPORT_STEPS, student_import_run
 from academy.tenants.models import Tenant
@@ -51,7 +50,7 @@ class Command(BaseCommand):
                 raise CommandError("The initial password must not be empty.")
             password_hash = make_password(initial_password)  # once per import
         self.stderr.style_func = None  # a bar, not an error: no colour
-        reporter = ProgressReporter(TaskRef(tenant, "job", "cli"), attempt=1, steps=IMPORT_STEPS,
+        reporter = ProgressReporter(TaskRef(tenant, KIND_JOB, "cli"), attempt=1, steps=IMPORT_STEPS,
                                     min_interval=0.1, write=progress_bar_write(self.stderr))
         try:
             result = student_import_run(tenant_id=tenant, source=file, password_hash=password_hash,

@@ -1,0 +1,40 @@
+"""The one face of the progress core: everything other apps may use of it.
+
+Other apps import this module only, never keys, store, client or the other modules
+behind it (a test keeps it so); they therefore never see Redis. `apis.py` beside it
+holds the HTTP endpoints, which urls.py routes like every app's.
+
+    from academy.progress import api as progress
+
+    progress.task_finish(kind=progress.KIND_VIDEO, task_id=video.pk, attempt=1, hls_path=...)
+    state = progress.progress_get(progress.TaskRef(tenant_id, progress.KIND_JOB, job_id))
+"""
+from __future__ import annotations
+
+from academy.progress.client import ping, redis_used_memory
+from academy.progress.lifecycle import (
+    RETRYABLE,
+    task_cancel,
+    task_create,
+    task_fail,
+    task_finish,
+    task_mark_processing,
+    task_requeue,
+    task_retry,
+    task_stuck,
+)
+from academy.progress.models import TaskRow
+from academy.progress.reconcile import STUCK_REASON
+from academy.progress.registry import TaskKind, kind_get, kind_register
+from academy.progress.reporter import ProgressReporter
+from academy.progress.selectors import attempt_ended, progress_get
+from academy.progress.statuses import RUNNING, TERMINAL, Status
+from academy.progress.types import KIND_JOB, KIND_VIDEO, TaskCancelled, TaskRef, TaskState
+
+__all__ = [
+    "KIND_JOB", "KIND_VIDEO", "RETRYABLE", "RUNNING", "STUCK_REASON", "TERMINAL",
+    "ProgressReporter", "Status", "TaskCancelled", "TaskKind", "TaskRef", "TaskRow", "TaskState",
+    "attempt_ended", "kind_get", "kind_register", "ping", "progress_get", "redis_used_memory",
+    "task_cancel", "task_create", "task_fail", "task_finish", "task_mark_processing",
+    "task_requeue", "task_retry", "task_stuck",
+]
