@@ -4,7 +4,10 @@ import { LoginForm } from '@/features/auth/components/LoginForm'
 import { AiJobForm } from '@/features/ai/components/AiJobForm'
 import { MessageForm } from '@/features/messages/components/MessageForm'
 import { ImportForm } from '@/features/students/components/ImportForm'
+import { HistoryPage } from '@/features/jobs/components/HistoryPage'
+import { RosterPage } from '@/features/students/components/RosterPage'
 import { TasksPanel } from '@/features/tasks/components/TasksPanel'
+import { LibraryPage } from '@/features/videos/components/LibraryPage'
 import { trackedTasks } from '@/lib/tasks/store'
 import { UploadForm } from '@/features/videos/components/UploadForm'
 import { VideoPage } from '@/features/videos/components/VideoPage'
@@ -14,7 +17,10 @@ import { sessionStore, useSession, type Session } from '@/lib/session'
 import { parseRoute, useHash, type Route } from './router'
 
 const NAV: { href: string; route: Route['name']; label: MessageKey; testId: string }[] = [
+  { href: '#/videos', route: 'library', label: 'nav.library', testId: 'nav-library' },
   { href: '#/upload', route: 'upload', label: 'nav.upload', testId: 'nav-upload' },
+  { href: '#/jobs', route: 'history', label: 'nav.history', testId: 'nav-history' },
+  { href: '#/students', route: 'students', label: 'nav.students', testId: 'nav-students' },
   { href: '#/import', route: 'import', label: 'nav.import', testId: 'nav-import' },
   { href: '#/messages', route: 'messages', label: 'nav.messages', testId: 'nav-messages' },
   { href: '#/ai', route: 'ai', label: 'nav.ai', testId: 'nav-ai' },
@@ -23,6 +29,12 @@ const NAV: { href: string; route: Route['name']; label: MessageKey; testId: stri
 function Page({ route }: { route: Route }) {
   const { t } = useI18n()
   switch (route.name) {
+    case 'library':
+      return <LibraryPage />
+    case 'history':
+      return <HistoryPage />
+    case 'students':
+      return <RosterPage />
     case 'upload':
       return <UploadForm />
     case 'video':
@@ -40,6 +52,19 @@ function Page({ route }: { route: Route }) {
         </section>
       )
   }
+}
+
+const ROLE_KEYS: Record<string, MessageKey> = {
+  owner: 'role.owner',
+  teacher: 'role.teacher',
+  student: 'role.student',
+  parent: 'role.parent',
+}
+
+/** The role in the reader's language (the server sends its code). */
+function roleLabel(role: string, t: (key: MessageKey) => string): string {
+  const key = ROLE_KEYS[role]
+  return key ? t(key) : t('role.other')
 }
 
 function LanguageSwitch() {
@@ -63,21 +88,27 @@ function Shell({ session }: { session: Session }) {
   const route = parseRoute(useHash())
   return (
     <div className="shell">
-      <header className="topbar">
-        <strong>{t('shell.appName')}</strong>
-        <span data-testid="tenant-name" className="tenant">
-          {session.tenantName}
-        </span>
-        <span className="muted" data-testid="user-name">
-          {session.username} · {session.role}
-        </span>
-        <span className="spacer" />
-        <LanguageSwitch />
-        <button type="button" data-testid="logout" onClick={() => sessionStore.end('logout')}>
-          {t('shell.logout')}
-        </button>
+      <a className="skip-link" href="#main">
+        {t('shell.skip')}
+      </a>
+      <header className="topbar" data-testid="topbar">
+        <div className="who">
+          <strong>{t('shell.appName')}</strong>
+          <span data-testid="tenant-name" className="tenant">
+            {session.tenantName}
+          </span>
+          <span className="muted" data-testid="user-name">
+            {session.username} · {roleLabel(session.role, t)}
+          </span>
+        </div>
+        <div className="topbar-actions">
+          <LanguageSwitch />
+          <button type="button" data-testid="logout" onClick={() => sessionStore.end('logout')}>
+            {t('shell.logout')}
+          </button>
+        </div>
       </header>
-      <nav className="nav">
+      <nav className="nav" aria-label={t('shell.nav')}>
         {NAV.map((item) => (
           <a
             key={item.href}
@@ -90,10 +121,10 @@ function Shell({ session }: { session: Session }) {
         ))}
       </nav>
       <div className="layout">
-        <main>
+        <main id="main" tabIndex={-1}>
           <Page route={route} />
         </main>
-        <aside>
+        <aside aria-label={t('tasks.title')}>
           <TasksPanel />
         </aside>
       </div>
@@ -115,12 +146,12 @@ export function App() {
 
   if (!session) {
     return (
-      <div className="login-page">
+      <main className="login-page">
         <div className="login-lang">
           <LanguageSwitch />
         </div>
         <LoginForm ended={ended} />
-      </div>
+      </main>
     )
   }
   return <Shell session={session} />

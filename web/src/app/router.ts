@@ -5,7 +5,10 @@ import { useSyncExternalStore } from 'react'
  * needs no catch-all for client-side paths.
  */
 export type Route =
+  | { name: 'library' }
   | { name: 'upload' }
+  | { name: 'history' }
+  | { name: 'students' }
   | { name: 'video'; id: string }
   | { name: 'import' }
   | { name: 'messages' }
@@ -14,7 +17,10 @@ export type Route =
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '').replace(/\/+$/, '') || '/'
-  if (path === '/' || path === '/upload') return { name: 'upload' }
+  if (path === '/' || path === '/videos') return { name: 'library' }
+  if (path === '/upload') return { name: 'upload' }
+  if (path === '/jobs') return { name: 'history' }
+  if (path === '/students') return { name: 'students' }
   if (path === '/import') return { name: 'import' }
   if (path === '/messages') return { name: 'messages' }
   if (path === '/ai') return { name: 'ai' }

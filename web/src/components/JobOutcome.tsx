@@ -1,10 +1,10 @@
 import type { ReactNode } from 'react'
-import { ErrorMessage } from './ErrorMessage'
+import { ErrorMessage } from '@/components/ErrorMessage'
 import { useI18n } from '@/lib/i18n'
 import { useJob } from '@/lib/tasks/api/get-job'
 import { useJobProgress } from '@/lib/tasks/api/get-job-progress'
+import { failureText, jobTitle, statusLabel } from '@/lib/tasks/labels'
 import type { TrackedTask } from '@/lib/tasks/store'
-import { statusLabel } from '@/lib/tasks/labels'
 
 type Props = {
   task: TrackedTask
@@ -19,32 +19,29 @@ type Props = {
  * the panel, so it adds no polling of its own.
  */
 export function JobOutcome({ task, testId, children }: Props) {
-  const { t } = useI18n()
+  const { t, lang } = useI18n()
   const progress = useJobProgress(task)
   const detail = useJob(task.id)
   const status = progress.data?.status ?? detail.data?.status ?? 'UNKNOWN'
-  // A large result reaches Redis only as a summary ({truncated: true}); the detail, read
-  // once at the end, has all of it.
-  const fromProgress = progress.data?.result
-  const result = isSummary(fromProgress) ? (detail.data?.result ?? fromProgress) : (fromProgress ?? detail.data?.result)
-  const errorMessage = progress.data?.error_message ?? detail.data?.error_message
+  // Redis may keep only a summary of a large result (grading keeps no per-student rows);
+  // the detail, read once at the end, has all of it.
+  const result = detail.data?.result ?? progress.data?.result
+  const failed = detail.data ?? progress.data
+  const jobType = progress.data?.job_type ?? detail.data?.job_type
+  const title = jobType ? jobTitle({ job_type: jobType, title_params: detail.data?.title_params ?? progress.data?.title_params }, t) : task.label
   return (
-    <section className="panel outcome" data-testid={testId} data-status={status}>
+    <section className="panel outcome" data-testid={testId} data-status={status} aria-live="polite">
       <p>
-        {t('job.statusLine', { id: task.id })}{' '}
+        <span data-testid={`${testId}-title`}>{title ?? t('common.loading')}</span>:{' '}
         <strong data-testid={`${testId}-status`}>{statusLabel(status, t)}</strong>
       </p>
       <ErrorMessage error={progress.error} testId={`${testId}-fetch-error`} />
       {status === 'FAILED' && (
         <div className="error" role="alert" data-testid={`${testId}-error`}>
-          {errorMessage ?? t('job.failed')}
+          {failureText({ code: failed?.error_code, params: failed?.error_params, english: failed?.error_message }, lang, t)}
         </div>
       )}
       {status === 'DONE' && result !== undefined && result !== null && children(result)}
     </section>
   )
-}
-
-function isSummary(result: unknown): boolean {
-  return typeof result === 'object' && result !== null && (result as { truncated?: unknown }).truncated === true
 }

@@ -1,26 +1,51 @@
 import { sessionStore } from './session'
 
+/** One field's error: DRF's code ("required", "max_length"...) and its English text. */
+export type FieldError = { code: string; message: string }
+
 /**
  * A failed API call. `status` is null when no HTTP answer arrived (network down, server
- * unreachable). The backend answers `{"detail": "..."}` or DRF field errors
- * `{"field": ["message", ...]}`; both are kept so forms can show them.
+ * unreachable). The backend answers `{"detail", "code", "params"}`: `code` is stable and is
+ * what the app localises (never the English `detail`); a validation error ("invalid") lists
+ * each field's errors in `params.fields`. DRF's older shape `{"field": ["message"]}` is read
+ * too, as field errors with code "invalid".
  */
 export class ApiError extends Error {
   readonly status: number | null
   readonly detail: string | null
-  readonly fieldErrors: Readonly<Record<string, readonly string[]>>
+  readonly code: string | null
+  readonly params: Readonly<Record<string, unknown>>
+  readonly fieldErrors: Readonly<Record<string, readonly FieldError[]>>
 
   constructor(
     status: number | null,
     detail: string | null,
-    fieldErrors: Record<string, readonly string[]> = {},
+    {
+      code = null,
+      params = {},
+      fieldErrors = {},
+    }: { code?: string | null; params?: Record<string, unknown>; fieldErrors?: Record<string, readonly FieldError[]> } = {},
   ) {
     super(detail ?? (status === null ? 'Network error' : `HTTP ${status}`))
     this.name = 'ApiError'
     this.status = status
     this.detail = detail
+    this.code = code
+    this.params = params
     this.fieldErrors = fieldErrors
   }
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+function asFieldErrors(value: unknown): FieldError[] {
+  const list = Array.isArray(value) ? value : [value]
+  return list.map((item) =>
+    isRecord(item) && typeof item.code === 'string'
+      ? { code: item.code, message: typeof item.message === 'string' ? item.message : '' }
+      : { code: 'invalid', message: typeof item === 'string' ? item : '' },
+  )
 }
 
 /** Build the ApiError for a non-2xx answer from its status and raw body text. */
@@ -32,20 +57,21 @@ export function apiErrorFromResponse(status: number, bodyText: string): ApiError
     // An HTML error page or an empty body: the status code is all there is to show.
     return new ApiError(status, null)
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return new ApiError(status, typeof body === 'string' ? body : null)
+  if (!isRecord(body)) return new ApiError(status, typeof body === 'string' ? body : null)
+  const detail = typeof body.detail === 'string' ? body.detail : null
+  const code = typeof body.code === 'string' ? body.code : null
+  const params = isRecord(body.params) ? body.params : {}
+  const fieldErrors: Record<string, FieldError[]> = {}
+  if (isRecord(params.fields)) {
+    for (const [field, errors] of Object.entries(params.fields)) fieldErrors[field] = asFieldErrors(errors)
+  } else {
+    // The older shape: every other key is a field with its messages.
+    for (const [field, value] of Object.entries(body)) {
+      if (field === 'detail' || field === 'code' || field === 'params') continue
+      fieldErrors[field] = asFieldErrors(value)
+    }
   }
-  const record = body as Record<string, unknown>
-  const detail = typeof record.detail === 'string' ? record.detail : null
-  const fieldErrors: Record<string, string[]> = {}
-  for (const [field, value] of Object.entries(record)) {
-    if (field === 'detail') continue
-    const messages = Array.isArray(value) ? value : [value]
-    fieldErrors[field] = messages.map((message) =>
-      typeof message === 'string' ? message : JSON.stringify(message),
-    )
-  }
-  return new ApiError(status, detail, fieldErrors)
+  return new ApiError(status, detail, { code, params, fieldErrors })
 }
 
 type RequestOptions = {
@@ -118,6 +144,23 @@ export const api = {
       { 'Content-Type': 'application/json' },
       options,
     )
+  },
+
+  delete<T>(path: string, options: RequestOptions = {}): Promise<T> {
+    return request<T>('DELETE', path, undefined, {}, options)
+  },
+
+  /** GET a file (with the Bearer token, which a plain link cannot send) as a Blob. */
+  async blob(path: string, { signal }: RequestOptions = {}): Promise<Blob> {
+    let response: Response
+    try {
+      response = await fetch(path, { signal, headers: authHeaders(true) })
+    } catch (error) {
+      if (signal?.aborted) throw error
+      throw new ApiError(null, null)
+    }
+    if (!response.ok) throw fail(response.status, await response.text(), true)
+    return response.blob()
   },
 
   postForm<T>(path: string, form: FormData, options: RequestOptions = {}): Promise<T> {

@@ -18,3 +18,11 @@ export function formatBytes(bytes: number): string {
   }
   return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`
 }
+
+/** A timestamp in the reader's language: "2026. 11. 26. 오후 3:04" / "11/26/2026, 3:04 PM". */
+export function formatDateTime(iso: string | null | undefined, lang: string): string {
+  if (!iso) return '—'
+  const date = new Date(iso)
+  if (Number.isNaN(date.getTime())) return '—'
+  return date.toLocaleString(lang === 'ko' ? 'ko-KR' : 'en-US', { dateStyle: 'short', timeStyle: 'short' })
+}

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
 import { parseAnswerKey, parseGradingInput, parseSubmissions } from './grading-input'
-import { resultTable } from './result-table'
 
 describe('grading input, line format', () => {
   it('reads "question | answer" and "student: a | b" lines', () => {
@@ -48,28 +47,5 @@ describe('grading input, JSON', () => {
       ok: false,
       problem: { kind: 'json', field: 'submissions' },
     })
-  })
-})
-
-describe('resultTable', () => {
-  it('tabulates a list of records found directly or under one key', () => {
-    const rows = [
-      { student: 'kim', score: 2, total: 2 },
-      { student: 'lee', score: 1, total: 2, feedback: ['q2 wrong'] },
-    ]
-    const expected = {
-      columns: ['student', 'score', 'total', 'feedback'],
-      rows: [
-        ['kim', '2', '2', ''],
-        ['lee', '1', '2', '["q2 wrong"]'],
-      ],
-    }
-    expect(resultTable(rows)).toEqual(expected)
-    expect(resultTable({ results: rows })).toEqual(expected)
-  })
-
-  it('gives up on anything else', () => {
-    expect(resultTable({ a: [], b: [] })).toBeNull()
-    expect(resultTable('done')).toBeNull()
   })
 })

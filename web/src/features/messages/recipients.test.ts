@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseTargets } from './recipients'
+import { inClass, parseTargets } from './recipients'
 
 describe('parseTargets', () => {
   it('splits recipients on new lines, commas and semicolons, dropping blanks and repeats', () => {
@@ -16,5 +16,18 @@ describe('parseTargets', () => {
 
   it('refuses an empty list', () => {
     expect(parseTargets(' \n, ', 'recipients')).toEqual({ ok: false, error: 'empty' })
+  })
+})
+
+describe('inClass', () => {
+  const students = [
+    { id: 1, class_name: 'A' },
+    { id: 2, class_name: ' a ' },
+    { id: 3, class_name: 'B' },
+    { id: 4, class_name: null },
+  ]
+  it('keeps the students of the typed class, any case, or everyone when none is typed', () => {
+    expect(inClass(students, 'a').map((s) => s.id)).toEqual([1, 2])
+    expect(inClass(students, '  ').map((s) => s.id)).toEqual([1, 2, 3, 4])
   })
 })

@@ -16,3 +16,10 @@ export function parseTargets(text: string, mode: TargetMode): MessageTarget {
   if (bad !== undefined) return { ok: false, error: 'badStudentId', value: bad }
   return { ok: true, payload: { student_ids: items.map(Number) } }
 }
+
+/** The picker's filters beyond what the roster endpoint filters: the class, typed freely. */
+export function inClass<T extends { class_name?: string | null }>(students: readonly T[], className: string): T[] {
+  const wanted = className.trim().toLowerCase()
+  if (!wanted) return [...students]
+  return students.filter((student) => (student.class_name ?? '').trim().toLowerCase() === wanted)
+}

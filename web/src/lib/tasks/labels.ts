@@ -1,4 +1,5 @@
-import type { MessageKey, Translate } from '@/lib/i18n'
+import type { Lang, MessageKey, Translate } from '@/lib/i18n'
+import { serverText, type ServerParams } from '@/lib/i18n/server'
 
 const STATUS_KEYS: Record<string, MessageKey> = {
   PENDING: 'status.PENDING',
@@ -6,23 +7,71 @@ const STATUS_KEYS: Record<string, MessageKey> = {
   READY: 'status.READY',
   DONE: 'status.DONE',
   FAILED: 'status.FAILED',
+  CANCELLED: 'status.CANCELLED',
   UNKNOWN: 'status.UNKNOWN',
 }
 
-/** The status in the reader's language; a status we do not know is shown as sent. */
+/** The status in the reader's language; a status we do not know reads as "checking". */
 export function statusLabel(status: string, t: Translate): string {
-  const key = STATUS_KEYS[status]
-  return key ? t(key) : status
+  return t(STATUS_KEYS[status] ?? 'status.UNKNOWN')
 }
 
 const JOB_TYPE_KEYS: Record<string, MessageKey> = {
   excel_student_import: 'jobType.excel_student_import',
   short_answer_grading: 'jobType.short_answer_grading',
+  message_send: 'jobType.message_send',
 }
 
 export function jobTypeLabel(jobType: string, t: Translate): string {
-  const key = JOB_TYPE_KEYS[jobType]
-  return key ? t(key) : jobType
+  return t(JOB_TYPE_KEYS[jobType] ?? 'jobType.other')
+}
+
+type Titled = { job_type: string; title_params?: ServerParams | null }
+
+const text = (value: unknown): string | null => (typeof value === 'string' && value.trim() ? value.trim() : null)
+const count = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null)
+
+/**
+ * A job's title in the reader's language, from its type and the server's `title_params`
+ * (the file name, the message subject, the numbers): never its UUID, never English in Korean.
+ */
+export function jobTitle(job: Titled, t: Translate): string {
+  const params = job.title_params ?? {}
+  switch (job.job_type) {
+    case 'excel_student_import': {
+      const filename = text(params.filename)
+      const base = filename ? t('jobTitle.import', { filename }) : t('jobType.excel_student_import')
+      return params.dry_run === true ? `${base} ${t('jobTitle.dryRun')}` : base
+    }
+    case 'message_send': {
+      const subject = text(params.text)
+      const recipients = count(params.recipients)
+      if (subject && recipients !== null) return t('jobTitle.message', { text: subject, recipients })
+      return subject ? `${t('jobType.message_send')}: ${subject}` : t('jobType.message_send')
+    }
+    case 'short_answer_grading': {
+      const submissions = count(params.submissions)
+      const questions = count(params.questions)
+      if (submissions !== null && questions !== null) return t('jobTitle.grading', { submissions, questions })
+      return t('jobType.short_answer_grading')
+    }
+    default:
+      return jobTypeLabel(job.job_type, t)
+  }
+}
+
+type Failure = {
+  code?: string | null
+  params?: ServerParams | null
+  /** The server's English text, shown only in English and only when the code is unknown. */
+  english?: string | null
+}
+
+/** Why a task failed, in the reader's language. */
+export function failureText({ code, params, english }: Failure, lang: Lang, t: Translate): string {
+  if (!code && lang === 'en' && english) return english
+  if (!code) return t('task.failedNoReason')
+  return serverText(lang, code, params ?? {}, english)
 }
 
 /** "about 31 s left", "about 3 min left", "about 2 h 5 min left" (or Korean). */

@@ -2,7 +2,7 @@ import { useSyncExternalStore } from 'react'
 import type { TaskRef } from './types'
 
 /** Where a task came from: a form of this tab, or the tenant's active-task list. */
-export type TaskOrigin = 'upload' | 'import' | 'message' | 'ai' | 'active'
+export type TaskOrigin = 'upload' | 'import' | 'message' | 'ai' | 'active' | 'library' | 'history'
 
 export type TrackedTask = TaskRef & { origin: TaskOrigin; label?: string }
 
@@ -36,6 +36,10 @@ export const trackedTasks = {
     const fresh = added.filter((task) => !tasks.some((known) => sameTask(known, task)))
     if (fresh.length === 0) return
     publish([...fresh, ...tasks].sort((a, b) => b.startedAt - a.startedAt))
+  },
+  /** Track a task again from now on (a retry): a new start, first in the list. */
+  restart(task: TrackedTask): void {
+    publish([task, ...tasks.filter((known) => !sameTask(known, task))].sort((a, b) => b.startedAt - a.startedAt))
   },
   remove(...removed: TaskRef[]): void {
     publish(tasks.filter((task) => !removed.some((gone) => sameTask(gone, task))))

@@ -143,6 +143,16 @@ export function pollingQueryOptions<TProgress extends { status: string }, TDetai
   })
 }
 
+/**
+ * Poll a task again after it was retried: its poller starts over (a finished poller is
+ * final) and its cached progress and detail are dropped, so nothing shows the old end.
+ */
+export async function pollerRestart(client: QueryClient, task: TaskId): Promise<void> {
+  client.setQueryData(taskKeys.poller(task), INITIAL_POLLER)
+  await client.resetQueries({ queryKey: taskKeys.progress(task) })
+  client.removeQueries({ queryKey: taskKeys.detail(task) })
+}
+
 /** The poller's state for display; the same object the polling schedule reads. */
 export function usePoller(task: TaskId): PollerState {
   return useQuery(pollerQueryOptions(task)).data ?? INITIAL_POLLER

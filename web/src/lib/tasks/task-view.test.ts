@@ -18,14 +18,14 @@ describe('videoView', () => {
       percent: 42,
       step: { index: 2, total: 4, name: 'transcode 720p', percent: 55 },
       remainingSeconds: 31,
-      errorMessage: null,
+      error: null,
     })
   })
 
   it('shows a ready video as complete and a failed one with its reason', () => {
     expect(videoView({ id: 1, status: 'READY', encoding_progress: 97 }).percent).toBe(100)
     const failed = videoView({ id: 1, status: 'FAILED', encoding_progress: 30, error_reason: 'bad codec' })
-    expect(failed).toMatchObject({ percent: 30, remainingSeconds: null, errorMessage: 'bad codec' })
+    expect(failed).toMatchObject({ percent: 30, remainingSeconds: null, error: { code: null, params: {}, english: 'bad codec' } })
   })
 })
 
@@ -48,7 +48,7 @@ describe('jobView', () => {
       percent: 0,
       step: null,
       remainingSeconds: null,
-      errorMessage: null,
+      error: null,
     })
   })
 })

@@ -10,7 +10,8 @@ export type TaskView = {
   percent: number
   step: { index: number | null; total: number | null; name: string; percent: number | null } | null
   remainingSeconds: number | null
-  errorMessage: string | null
+  /** Why it failed: the server's code and params (localised by failureText), its English text. */
+  error: { code: string | null; params: Record<string, unknown>; english: string | null } | null
 }
 
 const clampPercent = (value: number | null | undefined) =>
@@ -34,7 +35,10 @@ export function videoView(progress: VideoProgress): TaskView {
         }
       : null,
     remainingSeconds: isTerminal(progress.status) ? null : (progress.encoding_remaining_seconds ?? null),
-    errorMessage: progress.status === 'FAILED' ? (progress.error_reason ?? null) : null,
+    error:
+      progress.status === 'FAILED'
+        ? { code: progress.error_code ?? null, params: progress.error_params ?? {}, english: progress.error_reason ?? null }
+        : null,
   }
 }
 
@@ -65,6 +69,9 @@ export function jobView(progress: JobProgress, elapsedMs: number): TaskView {
         }
       : null,
     remainingSeconds: remaining,
-    errorMessage: progress.status === 'FAILED' ? (progress.error_message ?? null) : null,
+    error:
+      progress.status === 'FAILED'
+        ? { code: progress.error_code ?? null, params: progress.error_params ?? {}, english: progress.error_message ?? null }
+        : null,
   }
 }

@@ -1,8 +1,8 @@
 /** The two kinds of long task the backend runs, each with a progress and a detail endpoint. */
 export type TaskKind = 'video' | 'job'
 
-export type VideoStatus = 'PENDING' | 'PROCESSING' | 'READY' | 'FAILED'
-export type JobStatus = 'PENDING' | 'PROCESSING' | 'DONE' | 'FAILED'
+export type VideoStatus = 'PENDING' | 'PROCESSING' | 'READY' | 'FAILED' | 'CANCELLED'
+export type JobStatus = 'PENDING' | 'PROCESSING' | 'DONE' | 'FAILED' | 'CANCELLED'
 export type TaskStatus = VideoStatus | JobStatus
 
 /** Enough to poll a task: which endpoint, and since when (for the polling pace). */
@@ -26,6 +26,8 @@ export type VideoProgress = {
   hls_path?: string | null
   duration?: number | null
   error_reason?: string | null
+  error_code?: string | null
+  error_params?: Record<string, unknown> | null
 }
 
 /** `GET /api/v1/jobs/{job_id}/progress/` (Redis only). */
@@ -44,6 +46,10 @@ export type JobProgress = {
   } | null
   result?: unknown
   error_message?: string | null
+  error_code?: string | null
+  error_params?: Record<string, unknown> | null
+  title?: string | null
+  title_params?: Record<string, unknown> | null
 }
 
 /** `GET /media/videos/{id}/` (database). */
@@ -54,6 +60,8 @@ export type VideoDetail = {
   hls_path: string | null
   duration: number | null
   error_reason: string | null
+  error_code?: string | null
+  error_params?: Record<string, unknown> | null
   created_at: string
   updated_at: string
   /** Signed URL of the HLS master playlist; null until READY. */
@@ -68,6 +76,39 @@ export type JobDetail = {
   status: JobStatus
   result: unknown
   error_message: string | null
+  error_code?: string | null
+  error_params?: Record<string, unknown> | null
+  title?: string | null
+  title_params?: Record<string, unknown> | null
   created_at: string
   updated_at: string
+}
+
+/** A page of a cursor-paginated list: `next` is the URL of the following page. */
+export type Page<T> = { results: T[]; next: string | null }
+
+/** `GET /media/videos/`: a video of the library; `live` is its progress while it encodes. */
+export type VideoListItem = VideoDetail & {
+  started_at?: string | null
+  finished_at?: string | null
+  live?: VideoProgress | null
+}
+
+/** `GET /api/v1/jobs/`: a job of the history. */
+export type JobListItem = {
+  job_id: string
+  job_type: string
+  title?: string | null
+  title_params?: Record<string, unknown> | null
+  status: JobStatus
+  attempt?: number
+  created_by?: { id: number; username: string } | null
+  created_at: string
+  started_at?: string | null
+  finished_at?: string | null
+  duration_seconds?: number | null
+  error_message?: string | null
+  error_code?: string | null
+  error_params?: Record<string, unknown> | null
+  live?: JobProgress | null
 }

@@ -5,7 +5,7 @@ import { JobOutcome } from '@/components/JobOutcome'
 import { useLatestTask } from '@/lib/tasks/store'
 import { useCreateAiJob } from '@/features/ai/api/create-ai-job'
 import { parseGradingInput, type Problem } from '@/features/ai/grading-input'
-import { resultTable } from '@/features/ai/result-table'
+import { GradingResultView } from '@/components/job-results/GradingResult'
 
 const KEY_EXAMPLE = '1 + 1 = ? | 2\nCapital of Korea? | Seoul'
 const SUBMISSIONS_EXAMPLE = 'Kim Minsu: 2 | Seoul\nLee Jiwoo: 3 | Busan'
@@ -26,31 +26,6 @@ function problemText(problem: Problem, t: Translate): string {
     case 'answerCount':
       return t('ai.problem.answerCount', { student: problem.student, expected: problem.expected, got: problem.got })
   }
-}
-
-function GradingResult({ result }: { result: unknown }) {
-  const table = resultTable(result)
-  if (!table) return <pre data-testid="ai-raw-result">{JSON.stringify(result, null, 2)}</pre>
-  return (
-    <table data-testid="ai-result-table">
-      <thead>
-        <tr>
-          {table.columns.map((column) => (
-            <th key={column}>{column}</th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>
-        {table.rows.map((row, index) => (
-          <tr key={index}>
-            {row.map((cell, column) => (
-              <td key={column}>{cell}</td>
-            ))}
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  )
 }
 
 export function AiJobForm() {
@@ -109,7 +84,7 @@ export function AiJobForm() {
       </form>
       {latest && (
         <JobOutcome key={latest.id} task={latest} testId="ai-result">
-          {(result) => <GradingResult result={result} />}
+          {(result) => <GradingResultView result={result} />}
         </JobOutcome>
       )}
     </div>

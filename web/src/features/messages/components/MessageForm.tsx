@@ -1,39 +1,85 @@
+import { useInfiniteQuery } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
 import { ErrorMessage } from '@/components/ErrorMessage'
-import { useI18n } from '@/lib/i18n'
 import { JobOutcome } from '@/components/JobOutcome'
+import { MessageResultView } from '@/components/job-results/MessageResult'
+import { useI18n } from '@/lib/i18n'
+import { rosterOptions } from '@/lib/students'
 import { useLatestTask } from '@/lib/tasks/store'
-import { asMessageResult, useSendMessage } from '@/features/messages/api/send-message'
-import { parseTargets, type TargetMode } from '@/features/messages/recipients'
+import { useSendMessage } from '@/features/messages/api/send-message'
+import { inClass, parseTargets } from '@/features/messages/recipients'
 
-function MessageResultView({ result }: { result: unknown }) {
+type Mode = 'students' | 'addresses'
+const GRADES = ['', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12'] as const
+
+/** Pick students by grade, class or name; the message goes to their parents' phones. */
+function StudentPicker({ selected, onChange }: { selected: ReadonlySet<number>; onChange: (next: Set<number>) => void }) {
   const { t } = useI18n()
-  const parsed = asMessageResult(result)
-  if (!parsed) return <pre data-testid="message-raw-result">{JSON.stringify(result, null, 2)}</pre>
+  const [grade, setGrade] = useState('')
+  const [className, setClassName] = useState('')
+  const [name, setName] = useState('')
+  const roster = useInfiniteQuery(rosterOptions({ q: name.trim(), grade, deleted: 'false' }, 100))
+  const shown = inClass(roster.data?.pages.flatMap((page) => page.results) ?? [], className)
+  const allShown = shown.length > 0 && shown.every((student) => selected.has(student.id))
+  const toggleAll = () => {
+    const next = new Set(selected)
+    for (const student of shown) {
+      if (allShown) next.delete(student.id)
+      else next.add(student.id)
+    }
+    onChange(next)
+  }
+  const toggle = (id: number) => {
+    const next = new Set(selected)
+    if (next.has(id)) next.delete(id)
+    else next.add(id)
+    onChange(next)
+  }
   return (
-    <div className="stack">
-      <p data-testid="message-summary">
-        {t('message.summary', { sent: parsed.sent, failed: parsed.failed.length, total: parsed.total })}
-      </p>
-      {parsed.failed.length > 0 && (
-        <table data-testid="message-failures-table">
-          <thead>
-            <tr>
-              <th>{t('message.col.recipient')}</th>
-              <th>{t('message.col.reason')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {parsed.failed.map((failure, index) => (
-              <tr key={`${failure.recipient}-${index}`}>
-                <td>{failure.recipient}</td>
-                <td>{failure.error}</td>
-              </tr>
+    <fieldset className="picker" data-testid="message-picker">
+      <legend>{t('message.pickStudents')}</legend>
+      <div className="filters">
+        <label>
+          {t('roster.grade')}
+          <select data-testid="message-grade" value={grade} onChange={(e) => setGrade(e.target.value)}>
+            {GRADES.map((value) => (
+              <option key={value} value={value}>
+                {value ? t('roster.gradeN', { n: value }) : t('filter.all')}
+              </option>
             ))}
-          </tbody>
-        </table>
-      )}
-    </div>
+          </select>
+        </label>
+        <label>
+          {t('message.class')}
+          <input data-testid="message-class" value={className} onChange={(e) => setClassName(e.target.value)} />
+        </label>
+        <label>
+          {t('message.name')}
+          <input type="search" data-testid="message-name" value={name} onChange={(e) => setName(e.target.value)} />
+        </label>
+      </div>
+      <ErrorMessage error={roster.error} testId="message-roster-error" />
+      <label className="checkbox">
+        <input type="checkbox" data-testid="message-select-all" checked={allShown} disabled={shown.length === 0} onChange={toggleAll} />
+        {t('message.selectAll', { n: shown.length })}
+      </label>
+      <ul className="pick-list" data-testid="message-students">
+        {shown.map((student) => (
+          <li key={student.id}>
+            <label className="checkbox">
+              <input type="checkbox" data-testid="message-student" checked={selected.has(student.id)} onChange={() => toggle(student.id)} />
+              {student.name}
+              <span className="muted">
+                {student.grade ? t('roster.gradeN', { n: student.grade }) : ''} {student.class_name ?? ''}
+              </span>
+            </label>
+          </li>
+        ))}
+      </ul>
+      <p className="muted" data-testid="message-selected-count" aria-live="polite">
+        {t('message.selected', { n: selected.size })}
+      </p>
+    </fieldset>
   )
 }
 
@@ -41,22 +87,32 @@ export function MessageForm() {
   const { t } = useI18n()
   const send = useSendMessage()
   const latest = useLatestTask('message')
-  const [mode, setMode] = useState<TargetMode>('recipients')
-  const [targets, setTargets] = useState('')
+  const [mode, setMode] = useState<Mode>('students')
+  const [selected, setSelected] = useState<Set<number>>(new Set())
+  const [addresses, setAddresses] = useState('')
+  const [subject, setSubject] = useState('')
   const [body, setBody] = useState('')
   const [inputError, setInputError] = useState<string | null>(null)
 
   const submit = (event: FormEvent) => {
     event.preventDefault()
-    const parsed = parseTargets(targets, mode)
-    if (!parsed.ok) {
-      setInputError(
-        parsed.error === 'empty' ? t('message.noTargets') : t('message.badStudentId', { value: parsed.value ?? '' }),
-      )
-      return
+    let target: { recipients: string[] } | { student_ids: number[] }
+    if (mode === 'students') {
+      if (selected.size === 0) {
+        setInputError(t('message.noTargets'))
+        return
+      }
+      target = { student_ids: [...selected] }
+    } else {
+      const parsed = parseTargets(addresses, 'recipients')
+      if (!parsed.ok) {
+        setInputError(t('message.noTargets'))
+        return
+      }
+      target = parsed.payload
     }
     setInputError(null)
-    send.mutate({ ...parsed.payload, body })
+    send.mutate({ ...target, subject: subject.trim(), body })
   }
 
   return (
@@ -66,29 +122,25 @@ export function MessageForm() {
         <fieldset className="inline">
           <legend>{t('message.to')}</legend>
           <label className="checkbox">
-            <input
-              type="radio"
-              name="mode"
-              data-testid="message-mode-recipients"
-              checked={mode === 'recipients'}
-              onChange={() => setMode('recipients')}
-            />
-            {t('message.modeRecipients')}
-          </label>
-          <label className="checkbox">
-            <input
-              type="radio"
-              name="mode"
-              data-testid="message-mode-students"
-              checked={mode === 'student_ids'}
-              onChange={() => setMode('student_ids')}
-            />
+            <input type="radio" name="mode" data-testid="message-mode-students" checked={mode === 'students'} onChange={() => setMode('students')} />
             {t('message.modeStudents')}
           </label>
+          <label className="checkbox">
+            <input type="radio" name="mode" data-testid="message-mode-recipients" checked={mode === 'addresses'} onChange={() => setMode('addresses')} />
+            {t('message.modeRecipients')}
+          </label>
         </fieldset>
+        {mode === 'students' ? (
+          <StudentPicker selected={selected} onChange={setSelected} />
+        ) : (
+          <label>
+            {t('message.recipientsHelp')}
+            <textarea data-testid="message-recipients" rows={4} value={addresses} onChange={(e) => setAddresses(e.target.value)} />
+          </label>
+        )}
         <label>
-          {mode === 'recipients' ? t('message.recipientsHelp') : t('message.studentsHelp')}
-          <textarea data-testid="message-recipients" rows={4} value={targets} onChange={(e) => setTargets(e.target.value)} />
+          {t('message.subject')}
+          <input data-testid="message-subject" maxLength={200} value={subject} onChange={(e) => setSubject(e.target.value)} />
         </label>
         <label>
           {t('message.body')}

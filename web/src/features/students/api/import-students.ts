@@ -4,17 +4,6 @@ import { trackedTasks } from '@/lib/tasks/store'
 
 export type ImportInput = { file: File; initialPassword: string; dryRun: boolean }
 
-export type FailedRow = { row: number; name: string; error: string }
-
-/** The Excel import job's `result` (API.md). */
-export type ImportResult = {
-  created: number
-  restored: number
-  skipped_existing: number
-  failed: FailedRow[]
-  total: number
-}
-
 export function importStudents({ file, initialPassword, dryRun }: ImportInput): Promise<{ job_id: string }> {
   const form = new FormData()
   form.append('file', file)
@@ -37,13 +26,4 @@ export function useImportStudents() {
       })
     },
   })
-}
-
-/** Narrow an unknown job result to the import's shape, or null if it is something else. */
-export function asImportResult(result: unknown): ImportResult | null {
-  if (typeof result !== 'object' || result === null) return null
-  const r = result as Partial<ImportResult>
-  const counts = [r.created, r.restored, r.skipped_existing, r.total]
-  if (!counts.every((n) => typeof n === 'number') || !Array.isArray(r.failed)) return null
-  return r as ImportResult
 }

@@ -1,6 +1,7 @@
 import { ErrorMessage } from '@/components/ErrorMessage'
 import { ProgressBar } from '@/components/ProgressBar'
 import { useI18n, type MessageKey, type Translate } from '@/lib/i18n'
+import { stepText } from '@/lib/i18n/server'
 import { useJob } from '@/lib/tasks/api/get-job'
 import { useJobProgress } from '@/lib/tasks/api/get-job-progress'
 import { useVideo } from '@/lib/tasks/api/get-video'
@@ -10,7 +11,7 @@ import { isFinal, type PollerState } from '@/lib/tasks/poller'
 import { trackedTasks, type TrackedTask } from '@/lib/tasks/store'
 import { usePoller } from '@/lib/tasks/task-query'
 import { jobView, videoView, type TaskView } from '@/lib/tasks/task-view'
-import { jobTypeLabel, remainingText, statusLabel } from '@/lib/tasks/labels'
+import { failureText, jobTitle, remainingText, statusLabel } from '@/lib/tasks/labels'
 
 type RowProps = {
   task: TrackedTask
@@ -34,7 +35,7 @@ function pollerText(poller: PollerState, t: Translate): string | null {
 }
 
 function TaskRowView({ task, label, href, view, poller, progressError, detailError }: RowProps) {
-  const { t } = useI18n()
+  const { t, lang } = useI18n()
   const status = view?.status ?? 'UNKNOWN'
   const note = pollerText(poller, t)
   return (
@@ -57,8 +58,8 @@ function TaskRowView({ task, label, href, view, poller, progressError, detailErr
         {view?.step && (
           <span data-testid="task-step">
             {view.step.index !== null && view.step.total !== null
-              ? t('task.stepOf', { index: view.step.index, total: view.step.total, name: view.step.name })
-              : view.step.name}
+              ? t('task.stepOf', { index: view.step.index, total: view.step.total, name: stepText(lang, view.step.name) })
+              : stepText(lang, view.step.name)}
             {view.step.percent !== null && ` · ${view.step.percent}%`}
           </span>
         )}
@@ -66,9 +67,9 @@ function TaskRowView({ task, label, href, view, poller, progressError, detailErr
           <span data-testid="task-eta">{remainingText(view.remainingSeconds, t)}</span>
         )}
       </div>
-      {view?.errorMessage && (
+      {view?.error && (
         <div className="error" data-testid="task-error">
-          {view.errorMessage}
+          {failureText(view.error, lang, t)}
         </div>
       )}
       {note && (
@@ -91,11 +92,12 @@ function VideoTaskRow({ task }: { task: TrackedTask }) {
   const { t } = useI18n()
   const poller = usePoller(task)
   const progress = useVideoProgress(task)
-  const detail = useVideo(task.id, { enabled: false })
+  // A task picked up from the active list has no label: its title is in the row (read once).
+  const detail = useVideo(task.id, { enabled: !task.label })
   return (
     <TaskRowView
       task={task}
-      label={task.label ?? detail.data?.title ?? t('task.video', { id: task.id })}
+      label={task.label ?? detail.data?.title ?? t('task.video')}
       href={`#/videos/${encodeURIComponent(task.id)}`}
       view={progress.data ? videoView(progress.data) : null}
       poller={poller}
@@ -118,7 +120,18 @@ function JobTaskRow({ task }: { task: TrackedTask }) {
   const detail = useJob(task.id)
   const jobType = progress.data?.job_type ?? detail.data?.job_type
   const page = JOB_PAGES[task.origin]
-  const label = task.label ?? (page ? t(page.label) : jobType ? jobTypeLabel(jobType, t) : t('task.job', { id: task.id }))
+  const label = jobType
+    ? jobTitle(
+        {
+          job_type: jobType,
+          title_params:
+            detail.data?.title_params ??
+            progress.data?.title_params ??
+            (task.origin === 'import' && task.label ? { filename: task.label } : null),
+        },
+        t,
+      )
+    : (task.label ?? t('task.job'))
   return (
     <TaskRowView
       task={task}

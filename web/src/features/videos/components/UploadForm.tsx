@@ -11,12 +11,23 @@ export function UploadForm() {
   const [title, setTitle] = useState('')
   const [file, setFile] = useState<File | null>(null)
   const abort = useRef<AbortController | null>(null)
+  const fileInput = useRef<HTMLInputElement>(null)
 
   const submit = (event: FormEvent) => {
     event.preventDefault()
     if (!file) return
     abort.current = new AbortController()
-    mutation.mutate({ title: title.trim(), file, signal: abort.current.signal })
+    mutation.mutate(
+      { title: title.trim(), file, signal: abort.current.signal },
+      {
+        // An uploaded file left in the form invites a duplicate: start over, empty.
+        onSuccess: () => {
+          setTitle('')
+          setFile(null)
+          if (fileInput.current) fileInput.current.value = ''
+        },
+      },
+    )
   }
 
   const percent = sent && sent.total > 0 ? Math.round((sent.loaded / sent.total) * 100) : 0
@@ -32,6 +43,7 @@ export function UploadForm() {
       <label>
         {t('upload.file')}
         <input
+          ref={fileInput}
           data-testid="upload-file"
           type="file"
           accept="video/*"
@@ -39,9 +51,9 @@ export function UploadForm() {
           onChange={(e) => setFile(e.target.files?.[0] ?? null)}
         />
       </label>
-      {(mutation.isPending || mutation.isSuccess) && (
+      {mutation.isPending && (
         <div className="upload-progress">
-          <ProgressBar value={mutation.isSuccess ? 100 : percent} label={t('upload.progress')} testId="upload-progress" />
+          <ProgressBar value={percent} label={t('upload.progress')} testId="upload-progress" />
           <span className="muted">
             {sent ? t('upload.sent', { loaded: formatBytes(sent.loaded), total: formatBytes(sent.total) }) : t('upload.starting')}
           </span>
@@ -55,7 +67,7 @@ export function UploadForm() {
         <ErrorMessage error={mutation.error} />
       )}
       {mutation.isSuccess && (
-        <p className="success" data-testid="upload-done">
+        <p className="success" data-testid="upload-done" role="status">
           {t('upload.done')}{' '}
           <a href={`#/videos/${encodeURIComponent(String(mutation.data.id))}`}>{t('upload.openVideo')}</a>
         </p>

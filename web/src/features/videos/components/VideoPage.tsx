@@ -4,7 +4,7 @@ import { formatDuration } from '@/lib/format'
 import { useI18n } from '@/lib/i18n'
 import { useVideo } from '@/lib/tasks/api/get-video'
 import { useVideoProgress } from '@/lib/tasks/api/get-video-progress'
-import { remainingText, statusLabel } from '@/lib/tasks/labels'
+import { failureText, remainingText, statusLabel } from '@/lib/tasks/labels'
 import { isTerminal } from '@/lib/tasks/status'
 import { useTrackedTasks } from '@/lib/tasks/store'
 import { videoView } from '@/lib/tasks/task-view'
@@ -15,7 +15,7 @@ import { VideoPlayer } from './VideoPlayer'
  * (shared with the tasks panel's row); the HLS player once it is READY.
  */
 export function VideoPage({ id }: { id: string }) {
-  const { t } = useI18n()
+  const { t, lang } = useI18n()
   const video = useVideo(id)
   const tracked = useTrackedTasks().find((task) => task.kind === 'video' && task.id === id)
   const running = video.data !== undefined && !isTerminal(video.data.status)
@@ -41,7 +41,12 @@ export function VideoPage({ id }: { id: string }) {
   const view = running && progress.data ? videoView(progress.data) : null
   const status = view?.status ?? detail.status
   const duration = detail.duration ?? progress.data?.duration ?? null
-  const errorReason = detail.error_reason ?? view?.errorMessage ?? null
+  const failure =
+    status === 'FAILED'
+      ? detail.status === 'FAILED'
+        ? { code: detail.error_code, params: detail.error_params, english: detail.error_reason }
+        : view?.error
+      : null
 
   return (
     <section className="panel" data-testid="video-page" data-status={status}>
@@ -59,9 +64,9 @@ export function VideoPage({ id }: { id: string }) {
         </>
       )}
       <ErrorMessage error={progress.error} testId="video-progress-error" />
-      {errorReason && (
+      {failure && (
         <div className="error" role="alert" data-testid="video-error-reason">
-          {errorReason}
+          {failureText(failure, lang, t)}
         </div>
       )}
       {detail.playback_url ? (

@@ -11,6 +11,12 @@ export function VideoPlayer({ src, poster }: { src: string; poster: string | nul
   const { t } = useI18n()
   const videoRef = useRef<HTMLVideoElement>(null)
   const [error, setError] = useState<string | null>(null)
+  // The player is built once per source: switching the language must not rebuild it (that
+  // stopped playback and rewound to 0:00), so the effect reads the translator through a ref.
+  const tRef = useRef(t)
+  useEffect(() => {
+    tRef.current = t
+  }, [t])
 
   useEffect(() => {
     const video = videoRef.current
@@ -24,7 +30,7 @@ export function VideoPlayer({ src, poster }: { src: string; poster: string | nul
         if (Hls.isSupported()) {
           const hls = new Hls()
           hls.on(Hls.Events.ERROR, (_event, data) => {
-            if (data.fatal) setError(`${data.type}: ${data.details}`)
+            if (data.fatal) setError(tRef.current('video.playbackFailed'))
           })
           hls.loadSource(src)
           hls.attachMedia(video)
@@ -33,16 +39,16 @@ export function VideoPlayer({ src, poster }: { src: string; poster: string | nul
           video.src = src
           destroy = () => video.removeAttribute('src')
         } else {
-          setError(t('video.hlsUnsupported'))
+          setError(tRef.current('video.hlsUnsupported'))
         }
       },
-      (reason: unknown) => setError(t('video.playerLoadFailed', { reason: String(reason) })),
+      (reason: unknown) => setError(tRef.current('video.playerLoadFailed', { reason: String(reason) })),
     )
     return () => {
       cancelled = true
       destroy()
     }
-  }, [src, t])
+  }, [src])
 
   return (
     <div className="player">

@@ -17,7 +17,7 @@ export function jobProgressQueryOptions(client: QueryClient, task: TaskRef) {
   )
 }
 
-export function useJobProgress(task: TaskRef) {
+export function useJobProgress(task: TaskRef, { enabled = true }: { enabled?: boolean } = {}) {
   const client = useQueryClient()
-  return useQuery(jobProgressQueryOptions(client, task))
+  return useQuery({ ...jobProgressQueryOptions(client, task), enabled })
 }
