@@ -11,7 +11,9 @@ export function getJob(jobId: string, signal?: AbortSignal): Promise<JobDetail> 
 export function jobQueryOptions(jobId: string) {
   return queryOptions({
     queryKey: taskKeys.detail({ kind: 'job', id: jobId }),
-    queryFn: ({ signal }) => getJob(jobId, signal),
+    // No abort signal: TanStack cancels a fetch whose signal was read once its last observer
+    // unmounts (a panel row moving to "Finished"), and this read is the one the end needs.
+    queryFn: () => getJob(jobId),
     staleTime: Infinity,
   })
 }

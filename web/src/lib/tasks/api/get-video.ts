@@ -14,7 +14,9 @@ export function getVideo(id: string, signal?: AbortSignal): Promise<VideoDetail>
 export function videoQueryOptions(id: string) {
   return queryOptions({
     queryKey: taskKeys.detail({ kind: 'video', id }),
-    queryFn: ({ signal }) => getVideo(id, signal),
+    // No abort signal: TanStack cancels a fetch whose signal was read once its last observer
+    // unmounts (a panel row moving to "Finished"), and this read is the one the end needs.
+    queryFn: () => getVideo(id),
     staleTime: Infinity,
   })
 }
