@@ -121,7 +121,17 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
+# visibility_timeout: how long a taken, unacknowledged message stays hidden (Redis and SQS
+# alike). Tasks ack late, so it must outlast the longest task: see the check below
+# VIDEO_ENCODE_TIMEOUT. CELERY_BROKER_TRANSPORT_OPTIONS (JSON) adds to it, e.g. for SQS
+# {"region": "ap-northeast-2", "queue_name_prefix": "academy-"}.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 6 * 3600,
+    **json.loads(os.environ.get("CELERY_BROKER_TRANSPORT_OPTIONS") or "{}"),
+}
+BROKER_IS_SQS = CELERY_BROKER_URL.startswith("sqs://")
+# SQS has no broadcast without SNS: no remote control (celery inspect/control) over it.
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = not BROKER_IS_SQS
 CELERY_BEAT_SCHEDULE = {
     "progress-reconcile": {"task": "academy.progress.tasks.progress_reconcile", "schedule": 300.0},
 }
@@ -183,6 +193,16 @@ VIDEO_MAX_DURATION = env_int("VIDEO_MAX_DURATION", 4 * 3600)  # seconds of video
 # Below PROCESSING_STATUS_TTL and the broker's visibility timeout (6 h), so a slow encode
 # ends FAILED before its status could expire or its message be delivered twice.
 VIDEO_ENCODE_TIMEOUT = env_int("VIDEO_ENCODE_TIMEOUT", 5 * 3600)
+# A message hidden for less than an encode may take is handed to a second worker while the
+# first still encodes. One hour of margin covers the probe, the download of the source
+# and the upload of the output around ffmpeg's own limit. SQS allows at most 12 hours.
+_visibility = CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+if VIDEO_ENCODE_TIMEOUT is None or _visibility < VIDEO_ENCODE_TIMEOUT + 3600:
+    raise ImproperlyConfigured(
+        f"The broker's visibility_timeout ({_visibility} s) must exceed VIDEO_ENCODE_TIMEOUT "
+        f"({VIDEO_ENCODE_TIMEOUT} s) by an hour, or a long encode is delivered twice.")
+if BROKER_IS_SQS and _visibility > 12 * 3600:
+    raise ImproperlyConfigured("SQS allows a visibility_timeout of at most 43200 s (12 h).")
 VIDEO_PLAYBACK_TTL = env_int("VIDEO_PLAYBACK_TTL", 4 * 3600)  # lifetime of a signed HLS URL
 # One progress write per second at most: viewers poll every 1-5 s anyway.
 VIDEO_PROGRESS_INTERVAL = float(os.environ.get("VIDEO_PROGRESS_INTERVAL", "1.0"))

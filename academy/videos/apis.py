@@ -3,7 +3,7 @@ the DB; HLS files behind signed URLs, with no SQL."""
 from pathlib import PurePath
 
 from django.conf import settings
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -17,7 +17,7 @@ from academy.tenants.permissions import IsStaff
 from academy.uploads import SizeLimitUploadHandler
 from academy.videos import services
 from academy.videos.models import Video, VideoStatus
-from academy.videos.playback import playback_file_open, playback_urls
+from academy.videos.playback import playback_file, playback_urls
 from academy.videos.selectors import video_get, video_progress_render
 
 
@@ -113,11 +113,16 @@ def hls_file(request, token: str, path: str):
     """
     if request.method not in ("GET", "HEAD"):
         return method_not_allowed(request, ["GET", "HEAD"])
-    opened = playback_file_open(token=token, path=path)
-    if opened is None:
+    found = playback_file(token=token, path=path)
+    if found is None:
         return error_response(code="not_found", message="Not found.", status=404)
-    file, content_type = opened
-    response = FileResponse(file, content_type=content_type)
+    if found.redirect is not None:
+        # Object storage serves the bytes: a sync web worker only signs the URL.
+        response = HttpResponseRedirect(found.redirect)
+    elif found.text is not None:
+        response = HttpResponse(found.text, content_type=found.content_type)
+    else:
+        response = FileResponse(found.file, content_type=found.content_type)
     # An attempt's files never change, and the token in the URL expires on its own.
     response["Cache-Control"] = "private, max-age=3600"
     return response

@@ -9,6 +9,7 @@ output, and validating it per request needs no database.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core import signing
@@ -21,6 +22,7 @@ SALT = "academy.videos.playback"
 # The only shapes our HLS output has: master.m3u8, poster.jpg, 360p/index.m3u8,
 # 360p/seg_00001.ts. No dots outside the extension, so no ".." and no hidden files.
 _PATH = re.compile(r"(?:[A-Za-z0-9_-]{1,32}/)?[A-Za-z0-9_-]{1,64}\.(m3u8|ts|jpg)")
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,64}\.ts")
 CONTENT_TYPES = {
     "m3u8": "application/vnd.apple.mpegurl",
     "ts": "video/mp2t",
@@ -42,18 +44,52 @@ def playback_prefix(token: str) -> str | None:
         return None  # tampered, expired, or not ours: all answer alike
 
 
-def playback_file_open(*, token: str, path: str):
-    """Return (open file, content type) of one HLS file the token opens, or None."""
+class Playback(NamedTuple):
+    """How to answer for one HLS file: a redirect to storage, or a body (file or text) of ours."""
+
+    content_type: str
+    redirect: str | None = None
+    file: object = None
+    text: str | None = None
+
+
+def playback_file(*, token: str, path: str) -> Playback | None:
+    """Return how to serve one HLS file the token opens, or None (bad path or token, missing file).
+
+    On a remote storage the media (segments, poster) are never read here: the answer is a
+    redirect to a presigned URL. Playlists are read (a few KB) and their segment names
+    replaced by presigned URLs, so the player fetches every segment from storage directly.
+    """
     shape = _PATH.fullmatch(path)
     if shape is None:
         return None
     prefix = playback_prefix(token)
     if prefix is None:
         return None
+    content_type = CONTENT_TYPES[shape.group(1)]
+    name = prefix + path
+    presigned = storage.stored_url(name, expire=settings.VIDEO_PLAYBACK_TTL)
+    if presigned is not None and shape.group(1) != "m3u8":
+        return Playback(content_type, redirect=presigned)
     try:
-        return default_storage.open(prefix + path, "rb"), CONTENT_TYPES[shape.group(1)]
+        file = default_storage.open(name, "rb")
     except OSError:  # missing (or, never ours, a folder)
         return None
+    if presigned is None:
+        return Playback(content_type, file=file)
+    with file:
+        text = file.read().decode()
+    return Playback(content_type, text=_presign_segments(text, folder=name.rpartition("/")[0] + "/"))
+
+
+def _presign_segments(playlist: str, *, folder: str) -> str:
+    """Replace each segment name of a playlist by its presigned URL; keep playlist names relative."""
+    lines = []
+    for line in playlist.splitlines():
+        if _SEGMENT.fullmatch(line):
+            line = storage.stored_url(folder + line, expire=settings.VIDEO_PLAYBACK_TTL)
+        lines.append(line)
+    return "\n".join(lines) + "\n"
 
 
 def playback_urls(*, tenant_id: int, video_id: int, attempt: int) -> tuple[str, str]:

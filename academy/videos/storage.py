@@ -44,6 +44,18 @@ def source_delete(name: str) -> None:
     default_storage.delete(name)
 
 
+def stored_url(name: str, *, expire: int) -> str | None:
+    """Return a URL the browser may fetch the file from itself (presigned), or None for local files.
+
+    A remote storage (S3) serves the bytes; a local one has no such URL, so our view streams it.
+    """
+    try:
+        default_storage.path(name)
+    except NotImplementedError:
+        return default_storage.url(name, expire=expire)
+    return None
+
+
 @contextmanager
 def source_local(name: str, work_dir: str) -> Iterator[str]:
     """Yield a local path of a stored source: the file itself if local, else a copy in work_dir."""
