@@ -101,7 +101,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 REDIS_POOL_SIZE = env_int("REDIS_POOL_SIZE", 50)
 REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "1.0"))
 
-# Progress store policy (DESIGN.md part 2).
+# Progress store policy: a running status expires unless its worker writes again (a dead
+# worker's task cannot look alive for ever); a terminal one stays; writes are coalesced.
 PROCESSING_STATUS_TTL = env_int("PROCESSING_STATUS_TTL", 6 * 3600)
 TERMINAL_STATUS_TTL = env_int("TERMINAL_STATUS_TTL", None)
 TERMINAL_STATUS_TTL_JITTER = float(os.environ.get("TERMINAL_STATUS_TTL_JITTER", "0.1"))

@@ -71,8 +71,8 @@ def plant_bad_rows(rows: list[dict]) -> list[dict]:
 
 
 def make_inputs(work: Path) -> dict[str, str]:
-    from academy.students.testdata import generate_rows, write_roster_xlsx
-    from academy.videos.hls import generate_test_clip
+    from academy.testdata.roster import generate_rows, write_roster_xlsx
+    from academy.testdata.clips import generate_test_clip
 
     seconds, width, height = (int(x) for x in os.environ.get("E2E_CLIP", "16x640x360").split("x"))
     video = work / "e2e-clip.mp4"

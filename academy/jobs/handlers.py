@@ -74,7 +74,3 @@ def handler_get(job_type: str) -> JobHandler:
         known = ", ".join(sorted(_handlers)) or "none"
         raise PayloadInvalid("job_type_unknown", f"Unknown job_type {job_type!r}; known: {known}.",
                              {"job_type": job_type, "known": sorted(_handlers)}) from None
-
-
-def handlers_all() -> dict[str, JobHandler]:
-    return dict(_handlers)

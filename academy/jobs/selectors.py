@@ -53,7 +53,7 @@ def job_state(job: Job) -> TaskState:
 
 
 def job_progress_render(job_id: str, state: TaskState) -> dict:
-    """Return the public progress body (API.md) of a job from its stored state."""
+    """Return the public progress body of a job (the web app's contract) from its stored state."""
     step = state.step
     body = {
         "job_id": job_id,

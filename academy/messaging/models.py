@@ -28,7 +28,7 @@ class Message(models.Model):
 class Delivery(models.Model):
     """One recipient of a message; its id is the provider's idempotency key."""
 
-    # tenant_id is stored on every task row (DESIGN.md). Not indexed: deliveries are always
+    # tenant_id is stored on every task row, so no tenant check needs a join. Not indexed: deliveries are always
     # reached through their message, and each index slows the bulk insert of 10,000 rows.
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
     # No index of its own: the (message, address) unique index starts with it.

@@ -9,7 +9,7 @@ from pathlib import Path
 import redis
 
 from academy.counters import REDIS_ERRORS
-from academy.messaging.providers import TokenBucket
+from academy.messaging.tokenbucket import TokenBucket, bucket_check, take_check
 # The one exception to "only progress imports redis and its client" (the boundary test
 # names it): this token bucket is not task progress, and shares the process's pool.
 from academy.progress.client import get_redis
@@ -41,10 +41,7 @@ class RedisTokenBucket:
 
     def __init__(self, *, tenant_id: int, rate_per_second: float, burst: int,
                  client: redis.Redis | None = None):
-        if not rate_per_second > 0:
-            raise ValueError(f"rate_per_second must be > 0, got {rate_per_second!r}")
-        if burst < 1:
-            raise ValueError(f"burst must be >= 1, got {burst!r}")
+        bucket_check(rate_per_second=rate_per_second, burst=burst)
         self.tenant_id = tenant_id
         self.rate = float(rate_per_second)
         self.burst = int(burst)
@@ -55,10 +52,7 @@ class RedisTokenBucket:
 
     def acquire(self, n: int = 1) -> float:
         """Take n tokens; return the seconds to wait before using them (0.0: now)."""
-        if n < 1:
-            raise ValueError(f"n must be >= 1, got {n!r}")
-        if n > self.burst:
-            raise ValueError(f"cannot take {n} tokens at once from a bucket of {self.burst}")
+        take_check(n=n, burst=self.burst)
         if time.monotonic() >= self._redis_retry_at:
             try:
                 return float(self._script(keys=[self.key], args=[self.rate, self.burst, n]))

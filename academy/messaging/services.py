@@ -15,15 +15,10 @@ from academy.jobs.handlers import JobFailed
 from academy.jobs.models import Job
 from academy.jobs.services import job_create
 from academy.messaging.models import Delivery, DeliveryStatus, Message
-from academy.messaging.providers import (
-    Provider,
-    ProviderUnavailable,
-    RateLimiter,
-    Recipient,
-    get_provider,
-    parse_recipient,
-)
+from academy.messaging.providers import Provider, ProviderUnavailable, get_provider
 from academy.messaging.ratelimit import RedisTokenBucket
+from academy.messaging.recipients import Recipient, parse_recipient
+from academy.messaging.tokenbucket import RateLimiter
 from academy.messaging.selectors import (
     deliveries_unsent_batch,
     delivery_counts,

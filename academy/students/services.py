@@ -14,7 +14,14 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from academy.students.models import Parent, Student, StudentNumberCounter
-from academy.students.parsing import FIELDS, Source, StudentRow, check_workbook, parse_workbook
+from academy.students.parsing import (
+    FIELDS,
+    ImportLimits,
+    Source,
+    StudentRow,
+    check_workbook,
+    parse_workbook,
+)
 from academy.students.selectors import student_identities_find
 from academy.tenants.models import Membership, Role, User
 
@@ -76,7 +83,7 @@ def student_import_prepare(*, tenant_id: int, file, initial_password: str, dry_r
 
     The initial password is hashed here, once per import: only the hash leaves the request.
     """
-    check_workbook(file, max_bytes=settings.STUDENT_IMPORT_MAX_BYTES)
+    check_workbook(file, limits=ImportLimits.from_settings(settings))
     password_hash = make_password(initial_password) if initial_password else ""
     file.seek(0)
     path = default_storage.save(f"imports/{int(tenant_id)}/{uuid.uuid4().hex}.xlsx", file)
@@ -92,7 +99,7 @@ def student_import_file_delete(*, path: str) -> None:
 
 def student_import_run(*, tenant_id: int, source: Source, password_hash: str, dry_run: bool = False,
                        reporter: Reporter | None = None) -> dict:
-    """Import a roster into the tenant and return the row-by-row report of API.md.
+    """Import a roster into the tenant and return the row-by-row report (the job's result).
 
     Raise ImportFileError when the file as a whole is unusable. Statements grow with
     rows / chunk size: one lookup per LOOKUP_CHUNK rows, a fixed handful per WRITE_CHUNK.
@@ -101,8 +108,7 @@ def student_import_run(*, tenant_id: int, source: Source, password_hash: str, dr
         raise ValueError("New accounts need a password hash (make_password of the initial password).")
     reporter = reporter or _SilentReporter()
     reporter.step(0)
-    parsed = parse_workbook(source, max_rows=settings.STUDENT_IMPORT_MAX_ROWS,
-                            max_bytes=settings.STUDENT_IMPORT_MAX_BYTES)
+    parsed = parse_workbook(source, limits=ImportLimits.from_settings(settings))
     report = _Report(total=parsed.total)
     report.failed.extend({"row": e.row, "name": e.name, "error": e.error} for e in parsed.errors)
 

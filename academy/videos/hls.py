@@ -1,7 +1,8 @@
 """Probe uploads and encode them to HLS with ffmpeg.
 
 Plain Python on purpose (no Django): the worker task, the tests and the benchmark all
-drive ffmpeg through this module, so they run exactly the same command.
+drive ffmpeg through this module, so they run exactly the same command. Test clips are
+made by academy.testdata.clips.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable, Sequence
 
@@ -81,12 +82,7 @@ class Rendition:
 
 @dataclass(frozen=True)
 class HlsResult:
-    master_path: str
-    renditions: list[Rendition]
-    duration: float  # seconds, from the probe
-    elapsed: float  # wall-clock seconds ffmpeg ran
-    speed: float | None = None  # last speed ffmpeg reported (1.0 = real time)
-    command: list[str] = field(default_factory=list)
+    master_path: str  # absolute path of the master playlist
 
 
 # (short side, video bitrate, audio bitrate), smallest first.
@@ -383,8 +379,7 @@ def encode_hls(
         src, out_dir, ladder, has_audio=probe.has_audio, frame_rate=probe.frame_rate
     )
     total_us = max(probe.duration, 0.001) * 1_000_000
-    started = time.monotonic()
-    deadline = None if timeout is None else started + timeout
+    deadline = None if timeout is None else time.monotonic() + timeout
     logger.debug("ffmpeg: %s", subprocess.list2cmdline(command))
 
     # stderr goes to a file: it cannot fill a pipe and stall ffmpeg, and its tail is
@@ -439,7 +434,6 @@ def encode_hls(
         finally:
             reader.join(timeout=5)
             process.stdout.close()
-        elapsed = time.monotonic() - started
         if returncode != 0:
             detail = _stderr_tail(stderr)
             logger.warning("ffmpeg exited with %s: %s", returncode, detail[-500:])
@@ -448,14 +442,7 @@ def encode_hls(
     master = os.path.join(os.path.abspath(os.fspath(out_dir)), MASTER_PLAYLIST)
     if not os.path.isfile(master):
         raise MediaError("The video could not be encoded.", detail="ffmpeg wrote no master playlist")
-    return HlsResult(
-        master_path=master,
-        renditions=list(ladder),
-        duration=probe.duration,
-        elapsed=elapsed,
-        speed=speed,
-        command=command,
-    )
+    return HlsResult(master_path=master)
 
 
 def _wait_slice(deadline: float | None) -> float:
@@ -510,28 +497,3 @@ def make_poster(
     if not grab(at_seconds) and not (at_seconds > 0 and grab(0)):
         raise MediaError("The video has no frame to show as a poster.")
     return out_path
-
-
-def generate_test_clip(
-    path: str | os.PathLike,
-    *,
-    seconds: float,
-    width: int,
-    height: int,
-    audio: bool = True,
-    frame_rate: int = 25,
-    timeout: float = 120,
-) -> str:
-    """Write a synthetic H.264 (+ AAC sine) clip for tests and benchmarks; return its path."""
-    path = os.fspath(path)
-    command = [
-        FFMPEG, "-hide_banner", "-nostdin", "-y", "-v", "error",
-        "-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate={frame_rate}:duration={seconds}",
-    ]
-    if audio:
-        command += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}"]
-    command += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
-    if audio:
-        command += ["-c:a", "aac", "-shortest"]
-    _run(command + [path], timeout=timeout)
-    return path

@@ -40,7 +40,7 @@ def _int_or_none(value: str | None) -> int | None:
 
 
 def video_progress_render(video_id: str, state: TaskState) -> dict:
-    """Return the public progress body (API.md) of a video from its stored state."""
+    """Return the public progress body of a video (the web app's contract) from its stored state."""
     step = state.step
     ready = state.status == VideoStatus.READY
     body = {

@@ -1,4 +1,4 @@
-"""Celery tasks of the video pipeline (the encoding itself lands with the video issue)."""
+"""Celery tasks of the video pipeline: take ids, run one attempt of academy.videos.pipeline."""
 from celery import shared_task
 
 

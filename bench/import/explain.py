@@ -35,15 +35,15 @@ def main() -> int:
     from django.db import connection
 
     from academy.students.models import Student
-    from academy.students.parsing import normalize_phone
-    from academy.students.testdata import generate_rows
+    from academy.phones import phone_normalize
+    from academy.testdata.roster import generate_rows
     from academy.tenants.models import Tenant
 
     if connection.vendor != "postgresql":
         raise SystemExit("EXPLAIN ANALYZE needs PostgreSQL: run it through scripts/services.py.")
     call_command("migrate", verbosity=0)
     tenant = Tenant.objects.create(name="explain")
-    rows = [(str(r["name"]), normalize_phone(r["parent_phone"]))
+    rows = [(str(r["name"]), phone_normalize(r["parent_phone"]))
             for r in generate_rows(args.students + args.keys // 2, seed=11)]
     stored, missing = rows[:args.students], rows[args.students:]
     for start in range(0, len(stored), 5000):

@@ -163,7 +163,7 @@ def drive(*, base_url: str, root: Path, sizes: list[int], approaches: list[str],
     django.setup()
     from django.contrib.auth.hashers import make_password
 
-    from academy.students.testdata import generate_rows, write_roster_xlsx
+    from academy.testdata.roster import generate_rows, write_roster_xlsx
 
     admin = psycopg.connect(base_url, autocommit=True)
     admin.execute("DROP DATABASE IF EXISTS bench_template")

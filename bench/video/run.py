@@ -178,6 +178,7 @@ def main(argv: list[str]) -> int:
         work = Path(tmp)
         django_setup(str(work / "media"))
         from academy.tenants.services import tenant_create
+        from academy.testdata.clips import generate_test_clip
         from academy.videos import hls
 
         cpus = os.cpu_count()
@@ -185,8 +186,8 @@ def main(argv: list[str]) -> int:
               f"ffmpeg {subprocess.run(['ffmpeg', '-version'], capture_output=True, text=True).stdout.split()[2]}",
               flush=True)
         started = time.monotonic()
-        clip = hls.generate_test_clip(work / "clip.mp4", seconds=args.seconds, width=args.width,
-                                      height=args.height, timeout=1800)
+        clip = generate_test_clip(work / "clip.mp4", seconds=args.seconds, width=args.width,
+                                  height=args.height, timeout=1800)
         ladder = "+".join(r.name for r in hls.plan_ladder(hls.probe(clip)))
         print(f"generated in {time.monotonic() - started:.1f} s; ladder {ladder}", flush=True)
         tenant = tenant_create(name="Video bench")

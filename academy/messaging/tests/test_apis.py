@@ -88,7 +88,7 @@ def invalid(field: str, code: str, message: str, legacy=None) -> dict:
      {"detail": "1 of 2 recipients are invalid; nothing was sent.", "code": "recipients_invalid",
       "params": {"count": 1, "total": 2}, "invalid_count": 1,
       "invalid_recipients": [{"index": 1, "recipient": "02-123-4567",
-                              "error": "mobile number must start with 010: '02-123-4567'"}]}),
+                              "error": "phone '02-123-4567' is not a mobile number starting with 010"}]}),
     ({"student_ids": [999999], "body": "hi"},
      {"detail": "1 student ids are unknown (or deleted); nothing was sent.", "code": "students_unknown",
       "params": {"count": 1}, "unknown_student_ids": [999999]}),

@@ -17,63 +17,14 @@ from academy.messaging.providers import (
     HttpSmsProvider,
     Provider,
     ProviderUnavailable,
-    Recipient,
     RoutingProvider,
     SendResult,
-    TokenBucket,
     get_provider,
-    parse_recipient,
 )
+from academy.messaging.recipients import Recipient
 
 SMS = Recipient(kind="sms", address="01012345678")
 EMAIL = Recipient(kind="email", address="parent@example.com")
-
-
-# --- recipients -----------------------------------------------------------------------
-
-@pytest.mark.parametrize("text, expected", [
-    ("010-1234-5678", Recipient("sms", "01012345678")),
-    ("01012345678", Recipient("sms", "01012345678")),
-    (" 010 1234 5678 ", Recipient("sms", "01012345678")),
-    ("010.1234.5678", Recipient("sms", "01012345678")),
-    ("+82 10-1234-5678", Recipient("sms", "01012345678")),
-    ("+821012345678", Recipient("sms", "01012345678")),
-    ("+82 (0)10 1234 5678", Recipient("sms", "01012345678")),
-    ("0082-10-1234-5678", Recipient("sms", "01012345678")),
-    ("０１０－１２３４－５６７８", Recipient("sms", "01012345678")),  # full-width
-    ("1012345678", Recipient("sms", "01012345678")),  # Excel dropped the leading zero
-    ("parent@example.com", Recipient("email", "parent@example.com")),
-    ("  Parent.Kim@Example.COM ", Recipient("email", "Parent.Kim@example.com")),
-    ("학부모＠example.com", None),  # non-ASCII local part: rejected by validate_email
-])
-def test_parse_recipient_accepts(text, expected):
-    if expected is None:
-        with pytest.raises(ValueError, match="e-mail"):
-            parse_recipient(text)
-    else:
-        assert parse_recipient(text) == expected
-
-
-@pytest.mark.parametrize("text, reason", [
-    ("", "empty"),
-    ("   ", "empty"),
-    (None, "must be a string"),
-    (1012345678, "must be a string"),
-    ("010-1234-567", "11 digits, got 10"),
-    ("010-1234-56789", "11 digits, got 12"),
-    ("011-123-4567", "start with 010"),
-    ("02-123-4567", "start with 010"),
-    ("+1 415 555 0100", r"Korean mobile numbers \(\+82\)"),
-    ("010-1234-ABCD", "not a phone number"),
-    ("010+1234+5678", "not a phone number"),
-    ("parent@", "not a valid e-mail"),
-    ("@example.com", "not a valid e-mail"),
-    ("parent@@example.com", "not a valid e-mail"),
-    ("parent@example", "not a valid e-mail"),
-])
-def test_parse_recipient_rejects_with_a_reason(text, reason):
-    with pytest.raises(ValueError, match=reason):
-        parse_recipient(text)
 
 
 # --- file outbox ---------------------------------------------------------------------------
@@ -391,80 +342,3 @@ def settings_obj(django_mail):
 
     with override_settings():
         yield settings
-
-
-# --- token bucket ------------------------------------------------------------------------------
-
-class FakeClock:
-    def __init__(self):
-        self.now = 100.0
-
-    def __call__(self):
-        return self.now
-
-
-def test_token_bucket_allows_a_burst_then_queues_callers_at_the_rate():
-    clock = FakeClock()
-    bucket = TokenBucket(rate_per_second=2, burst=3, clock=clock)
-
-    assert [bucket.acquire() for _ in range(3)] == [0.0, 0.0, 0.0]
-    # Empty: each further caller waits one more refill interval (0.5 s at 2/s).
-    assert [bucket.acquire() for _ in range(3)] == [0.5, 1.0, 1.5]
-
-    clock.now += 1.5  # the queued tokens are paid off; the bucket is empty, not negative
-    assert bucket.tokens == 0.0
-    assert bucket.acquire() == 0.5
-
-
-def test_token_bucket_refills_up_to_the_burst_only():
-    clock = FakeClock()
-    bucket = TokenBucket(rate_per_second=10, burst=5, clock=clock)
-    bucket.acquire(5)
-    clock.now += 0.2
-    assert bucket.tokens == pytest.approx(2.0)
-    clock.now += 60
-    assert bucket.tokens == 5.0
-    assert bucket.acquire(5) == 0.0
-    assert bucket.acquire(2) == pytest.approx(0.2)
-
-
-def test_token_bucket_ignores_a_clock_going_backwards():
-    clock = FakeClock()
-    bucket = TokenBucket(rate_per_second=1, burst=1, clock=clock)
-    bucket.acquire()
-    clock.now -= 50
-    assert bucket.acquire() == 1.0
-    clock.now += 50  # back to where it was: no refill credited for the detour
-    assert bucket.acquire() == 2.0
-
-
-@pytest.mark.parametrize("kwargs, n, message", [
-    ({"rate_per_second": 0, "burst": 1}, 1, "rate_per_second"),
-    ({"rate_per_second": 1, "burst": 0}, 1, "burst"),
-    ({"rate_per_second": 1, "burst": 2}, 3, "cannot take 3 tokens"),
-    ({"rate_per_second": 1, "burst": 2}, 0, "n must be >= 1"),
-])
-def test_token_bucket_rejects_impossible_requests(kwargs, n, message):
-    with pytest.raises(ValueError, match=message):
-        TokenBucket(**kwargs, clock=FakeClock()).acquire(n)
-
-
-def test_token_bucket_is_thread_safe():
-    clock = FakeClock()
-    bucket = TokenBucket(rate_per_second=1, burst=10, clock=clock)
-    waits: list[float] = []
-    lock = threading.Lock()
-
-    def take():
-        for _ in range(100):
-            wait = bucket.acquire()
-            with lock:
-                waits.append(wait)
-
-    threads = [threading.Thread(target=take) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    # 400 reservations on a frozen clock: 10 free, then exactly one per second of waiting.
-    assert sorted(waits) == [0.0] * 10 + [float(i) for i in range(1, 391)]

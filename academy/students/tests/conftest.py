@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from academy.students.testdata import write_roster_xlsx
+from academy.testdata.roster import write_roster_xlsx
 from academy.tenants.services import tenant_create
 
 # make_password("initial-pw") with the test hasher: the import takes a ready hash.

@@ -13,7 +13,7 @@ from academy.jobs.tasks import job_run
 from academy.students.handlers import SUMMARY_FAILURES
 from academy.students.models import Student
 from academy.students.services import IMPORT_JOB_TYPE, student_soft_delete
-from academy.students.testdata import generate_rows
+from academy.testdata.roster import generate_rows
 from academy.tenants.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -140,7 +140,7 @@ def test_a_dry_run_job_writes_nothing(post_import, roster, owner):
 
 
 def test_a_file_the_worker_cannot_read_fails_the_job_with_the_reason(post_import, roster, owner, api):
-    from academy.students.testdata import write_roster_xlsx
+    from academy.testdata.roster import write_roster_xlsx
 
     path = write_roster_xlsx(roster([]).with_name("no-phone.xlsx"), [{"name": "김민준"}], columns=("name",))
     job_id = post_import(path).json()["job_id"]

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from academy.students.models import Student
-from academy.students.testdata import generate_rows
+from academy.testdata.roster import generate_rows
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.db import connection
 from academy.students.models import Parent, Student, StudentNumberCounter
 from academy.students.services import WRITE_CHUNK as CHUNK
 from academy.students.services import student_import_run, student_soft_delete
-from academy.students.testdata import generate_rows
+from academy.testdata.roster import generate_rows
 from academy.tenants.models import Membership, Role, User
 from academy.tenants.services import tenant_create
 

@@ -7,15 +7,15 @@ import subprocess
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from academy.videos import hls
+from academy.testdata.clips import generate_test_clip
 from academy.videos.tests.procs import child_processes
 
 
 @pytest.fixture(scope="session")
 def clip(tmp_path_factory) -> str:
     """A 5-second 320x240 H.264 + AAC clip: real video, cheap to encode."""
-    return hls.generate_test_clip(tmp_path_factory.mktemp("clip") / "lecture.mp4", seconds=5, width=320,
-                                  height=240)
+    return generate_test_clip(tmp_path_factory.mktemp("clip") / "lecture.mp4", seconds=5, width=320,
+                              height=240)
 
 
 @pytest.fixture

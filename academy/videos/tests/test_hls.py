@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from academy.testdata.clips import generate_test_clip
 from academy.videos import hls
 from academy.videos.hls import EncodingCancelled, EncodingTimeout, MediaError, Probe, Rendition
 from academy.videos.tests.procs import child_processes
@@ -14,7 +15,7 @@ from academy.videos.tests.procs import child_processes
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
-    return hls.generate_test_clip(
+    return generate_test_clip(
         tmp_path_factory.mktemp("clip") / "clip.mp4", seconds=5, width=320, height=240
     )
 
@@ -22,7 +23,7 @@ def clip(tmp_path_factory):
 @pytest.fixture(scope="module")
 def long_clip(tmp_path_factory):
     # Long enough that ffmpeg is still running when the first progress report arrives.
-    return hls.generate_test_clip(
+    return generate_test_clip(
         tmp_path_factory.mktemp("long") / "long.mp4", seconds=20, width=320, height=240
     )
 
@@ -189,7 +190,7 @@ def test_encode_hls_writes_a_playable_master(clip, tmp_path):
 
 
 def test_encode_hls_handles_a_source_without_audio(tmp_path):
-    silent = hls.generate_test_clip(tmp_path / "silent.mp4", seconds=2, width=160, height=120, audio=False)
+    silent = generate_test_clip(tmp_path / "silent.mp4", seconds=2, width=160, height=120, audio=False)
     info = hls.probe(silent)
     assert not info.has_audio
 
@@ -259,7 +260,7 @@ def test_make_poster_writes_one_small_jpeg(clip, tmp_path):
 
 
 def test_make_poster_caps_the_height_and_survives_a_time_past_the_end(tmp_path):
-    tall = hls.generate_test_clip(tmp_path / "tall.mp4", seconds=1, width=480, height=1000, audio=False)
+    tall = generate_test_clip(tmp_path / "tall.mp4", seconds=1, width=480, height=1000, audio=False)
 
     poster = hls.make_poster(tall, tmp_path / "poster.jpg", at_seconds=99)
 

@@ -1,4 +1,4 @@
-"""Generate roster workbooks for tests and benchmarks (pure: openpyxl, no Django).
+"""Generate roster workbooks for tests and benchmarks (openpyxl, no Django).
 
 `generate_rows` is deterministic for a seed, so a benchmark and its baseline
 import the same 100,000 students; `expected_counts` says how many of them
