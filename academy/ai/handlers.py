@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from academy.ai import grading
+from academy.ai.payload import payload_validate
 from academy.jobs.handlers import JobCategory, JobFailed, JobHandler, PayloadInvalid, handler_register
 
 GRADING_JOB_TYPE = "short_answer_grading"
@@ -11,7 +12,7 @@ _STEP_INDEX = {name: index for index, (name, _) in enumerate(grading.STEPS)}
 def grading_payload_validate(payload) -> dict:
     """Return the payload cleaned, or raise PayloadInvalid with the reason."""
     try:
-        return grading.validate_payload(payload)
+        return payload_validate(payload)
     except ValueError as exc:
         raise PayloadInvalid("payload_invalid", str(exc)) from None
 

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from academy.ai import grading
+from academy.ai.payload import payload_validate
 from academy.ai.tests.test_grading import ANSWER_KEY, CLASS, _synthetic_exam
 from academy.jobs.handlers import handler_get
 from academy.jobs.models import Job, JobStatus
@@ -89,7 +90,7 @@ def test_a_small_class_is_graded_and_the_whole_result_is_in_redis(client, django
     assert queued_jobs() == [("academy.jobs.tasks.job_run", f"('{job_id}', 1)")]
     job = Job.objects.get(pk=job_id)
     # The payload is stored cleaned: defaults filled in, valid input again.
-    assert job.payload == grading.validate_payload({"answer_key": ANSWER_KEY, "submissions": CLASS})
+    assert job.payload == payload_validate({"answer_key": ANSWER_KEY, "submissions": CLASS})
 
     assert job_run(job_id, 1) == "DONE"
 
@@ -126,7 +127,7 @@ def test_progress_moves_through_the_grading_steps(make_member):
     tenant = make_member()[0]
     key, submissions = exam(200)
     job = Job.objects.create(tenant=tenant, job_type="short_answer_grading", status=JobStatus.PROCESSING,
-                             payload=grading.validate_payload({"answer_key": key, "submissions": submissions}))
+                             payload=payload_validate({"answer_key": key, "submissions": submissions}))
     written = []
     reporter = ProgressReporter(TaskRef(tenant.pk, KIND_JOB, str(job.job_id)), attempt=1, steps=grading.STEPS,
                                 min_interval=0, write=lambda ref, state: written.append(state))

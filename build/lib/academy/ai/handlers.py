@@ -1,0 +1,41 @@
+"""The "short_answer_grading" job: an answer key and submissions in, graded results out."""
+from __future__ import annotations
+
+from academy.ai import grading
+from academy.jobs.handlers import JobFailed, JobHandler, PayloadInvalid, handler_register
+
+GRADING_JOB_TYPE = "short_answer_grading"
+_STEP_INDEX = {name: index for index, (name, _) in enumerate(grading.STEPS)}
+
+
+def grading_payload_validate(payload) -> dict:
+    """Return the payload cleaned, or raise PayloadInvalid with the reason."""
+    try:
+        return grading.validate_payload(payload)
+    except ValueError as exc:
+        raise PayloadInvalid(str(exc)) from None
+
+
+def grading_run(job, reporter) -> dict:
+    """Grade the job's submissions, reporting each grading step to the reporter."""
+
+    def on_progress(done: int, total: int, step: str) -> None:
+        index = _STEP_INDEX[step]
+        if index != reporter.index or done == 0:
+            reporter.step(index)  # a step change is written at once
+        reporter.advance(done, total)
+
+    try:
+        return grading.grade(job.payload, on_progress=on_progress)
+    except ValueError as exc:  # validated at creation; only a payload edited since lands here
+        raise JobFailed(f"The payload is invalid: {exc}") from None
+
+
+handler_register(JobHandler(
+    job_type=GRADING_JOB_TYPE,
+    steps=grading.STEPS,
+    category="ai",
+    run=grading_run,
+    validate=grading_payload_validate,
+    summarize=grading.summarize_result,
+))

@@ -1,0 +1,64 @@
+"""The job-type registry: job_type -> how to validate its payload and run it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+if TYPE_CHECKING:
+    from academy.jobs.models import Job
+    from academy.progress.reporter import ProgressReporter
+
+
+class JobFailed(Exception):
+    """A handler's clean failure: `reason` is shown to the user as the job's error_message."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PayloadInvalid(ValueError):
+    """The payload is unusable: answered with 400 before anything is queued."""
+
+
+@dataclass(frozen=True)
+class JobHandler:
+    """validate(payload) returns the cleaned payload or raises PayloadInvalid.
+    run(job, reporter) returns the JSON-serialisable result.
+    summarize(result) returns a small version of a large result for Redis."""
+
+    job_type: str
+    steps: Sequence[tuple[str, float]]
+    category: str  # "ai", "messaging", "import": which endpoint may create it
+    run: Callable[["Job", "ProgressReporter"], Any]
+    validate: Callable[[Any], Any] = lambda payload: payload
+    summarize: Callable[[Any], Any] | None = None
+
+
+def failures_summary(*, listed: int) -> Callable[[dict], dict]:
+    """Return a summarize for results with a `failed` list: every count, the first failures."""
+
+    def summarize(result: dict) -> dict:
+        summary = {key: value for key, value in result.items() if key != "failed"}
+        summary["failed"] = result["failed"][:listed]
+        summary["failed_count"] = len(result["failed"])
+        return summary
+
+    return summarize
+
+
+_handlers: dict[str, JobHandler] = {}
+
+
+def handler_register(handler: JobHandler) -> JobHandler:
+    _handlers[handler.job_type] = handler
+    return handler
+
+
+def handler_get(job_type: str) -> JobHandler:
+    """Return the handler, or raise PayloadInvalid for an unknown job type."""
+    try:
+        return _handlers[job_type]
+    except KeyError:
+        known = ", ".join(sorted(_handlers)) or "none"
+        raise PayloadInvalid(f"Unknown job_type {job_type!r}; known: {known}.") from None

@@ -1,0 +1,24 @@
+"""The tenant's running tasks, from Redis only."""
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from academy.progress.registry import kind_get
+from academy.progress.selectors import active_tasks
+
+
+class ActiveTasksApi(APIView):
+    """Token -> the tenant's active index and its tasks' states (two Redis round trips)."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        results = [
+            {
+                "kind": ref.kind,
+                "id": ref.task_id,
+                "started_at": started_at,
+                "progress": kind_get(ref.kind).render(ref.task_id, state),
+            }
+            for ref, started_at, state in active_tasks(request.user.tenant_id)
+        ]
+        return Response({"results": results})

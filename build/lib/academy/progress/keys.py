@@ -1,0 +1,44 @@
+"""Every Redis key of the progress store is built here, and only here.
+
+A task's keys share the hash tag `{<task id>}`, so one script can update them atomically
+and one pipeline read them, also on Redis Cluster. The tenant prefix comes first so that a
+per-tenant ACL pattern (`~tenant:7:*`) covers all of a tenant's keys.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class TaskRef(NamedTuple):
+    """Names one task: its tenant, its kind ("video" or "job") and its id."""
+
+    tenant_id: int
+    kind: str
+    task_id: str
+
+    @property
+    def member(self) -> str:
+        """Return the task's name inside its tenant's active index."""
+        return f"{self.kind}:{self.task_id}"
+
+
+def task_keys(ref: TaskRef) -> tuple[str, str, str]:
+    """Return the status, progress and step HASH keys of a task."""
+    base = f"tenant:{int(ref.tenant_id)}:{ref.kind}:{{{ref.task_id}}}"
+    return f"{base}:status", f"{base}:progress", f"{base}:step"
+
+
+def fill_lock_key(ref: TaskRef) -> str:
+    """Return the single-flight lock taken by the one reader who refills a missed task."""
+    return f"tenant:{int(ref.tenant_id)}:{ref.kind}:{{{ref.task_id}}}:fill"
+
+
+def active_key(tenant_id: int) -> str:
+    """Return the ZSET of a tenant's running tasks (member kind:id, score start time)."""
+    return f"tenant:{int(tenant_id)}:active"
+
+
+def ref_from_member(tenant_id: int, member: str) -> TaskRef:
+    """Return the TaskRef an active-index member names."""
+    kind, _, task_id = member.partition(":")
+    return TaskRef(tenant_id, kind, task_id)

@@ -1,0 +1,208 @@
+"""Settings, read from the environment (see the README's configuration table)."""
+import json
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("ACADEMY_VAR_DIR", BASE_DIR / "var"))
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    """Return an environment flag: 1/true/yes/on are true."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int | None) -> int | None:
+    """Return an integer from the environment; empty means None."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    if value.strip() == "":
+        return None
+    return int(value)
+
+
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("Set SECRET_KEY (make demo and make test set one for you).")
+    SECRET_KEY = "insecure-debug-only-key"
+# Old keys still accepted for verifying tokens, so keys can be rotated without logging everyone out.
+SECRET_KEY_FALLBACKS = [k for k in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if k]
+
+ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h]
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "academy.tenants",
+    "academy.progress",
+    "academy.jobs",
+    "academy.videos",
+    "academy.messaging",
+    "academy.ai",
+    "academy.students",
+]
+
+# Deliberately short: no sessions and no auth middleware. Identity comes from the bearer
+# token in DRF's authentication class, so a poll touches neither the session table nor users.
+MIDDLEWARE = [
+    "academy.metrics.MetricsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+
+ROOT_URLCONF = "academy.urls"
+WSGI_APPLICATION = "academy.wsgi.application"
+ASGI_APPLICATION = "academy.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'academy.sqlite3'}"),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 20),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo runs a web server and a worker on one SQLite file: wait for locks, don't fail.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "tenants.User"
+
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_POOL_SIZE = env_int("REDIS_POOL_SIZE", 50)
+REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "1.0"))
+
+# Progress store policy: a running status expires unless its worker writes again (a dead
+# worker's task cannot look alive for ever); a terminal one stays; writes are coalesced.
+PROCESSING_STATUS_TTL = env_int("PROCESSING_STATUS_TTL", 6 * 3600)
+TERMINAL_STATUS_TTL = env_int("TERMINAL_STATUS_TTL", None)
+TERMINAL_STATUS_TTL_JITTER = float(os.environ.get("TERMINAL_STATUS_TTL_JITTER", "0.1"))
+PROGRESS_MIN_INTERVAL = float(os.environ.get("PROGRESS_MIN_INTERVAL", "0.5"))
+PROGRESS_MISSING_TTL = env_int("PROGRESS_MISSING_TTL", 30)
+PROGRESS_HEARTBEAT_TIMEOUT = env_int("PROGRESS_HEARTBEAT_TIMEOUT", 15 * 60)
+
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
+CELERY_BEAT_SCHEDULE = {
+    "progress-reconcile": {"task": "academy.progress.tasks.progress_reconcile", "schedule": 300.0},
+}
+
+MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(VAR_DIR / "media"))
+MEDIA_URL = "/media/files/"
+STATIC_URL = "/static/"
+STATIC_ROOT = str(VAR_DIR / "static")
+
+TOKEN_TTL = env_int("TOKEN_TTL", 3600)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["academy.tenants.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["academy.tenants.permissions.IsTenantMember"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "academy API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+}
+
+# Job results larger than this stay in the DB; Redis keeps a summary and a reference.
+JOB_RESULT_REDIS_MAX_BYTES = env_int("JOB_RESULT_REDIS_MAX_BYTES", 8192)
+
+# Video pipeline (academy/videos). Empty VIDEO_MAX_DURATION / VIDEO_ENCODE_TIMEOUT = no limit.
+VIDEO_MAX_UPLOAD_BYTES = env_int("VIDEO_MAX_UPLOAD_BYTES", 2 * 1024**3)
+VIDEO_MAX_DURATION = env_int("VIDEO_MAX_DURATION", 4 * 3600)  # seconds of video
+# Below PROCESSING_STATUS_TTL and the broker's visibility timeout (6 h), so a slow encode
+# ends FAILED before its status could expire or its message be delivered twice.
+VIDEO_ENCODE_TIMEOUT = env_int("VIDEO_ENCODE_TIMEOUT", 5 * 3600)
+VIDEO_PLAYBACK_TTL = env_int("VIDEO_PLAYBACK_TTL", 4 * 3600)  # lifetime of a signed HLS URL
+# One progress write per second at most: viewers poll every 1-5 s anyway.
+VIDEO_PROGRESS_INTERVAL = float(os.environ.get("VIDEO_PROGRESS_INTERVAL", "1.0"))
+# Uploads above this stream to a temp file (FILE_UPLOAD_TEMP_DIR) instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
+# Uploads and HLS output go through the default storage: MEDIA_ROOT, or an S3-compatible
+# bucket with STORAGE_BACKEND=storages.backends.s3.S3Storage and STORAGE_OPTIONS='{"bucket_name": ...}'.
+STORAGES = {
+    "default": {
+        "BACKEND": os.environ.get("STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": json.loads(os.environ.get("STORAGE_OPTIONS") or "{}"),
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Excel student import (academy/students): limits of one uploaded roster.
+STUDENT_IMPORT_MAX_BYTES = env_int("STUDENT_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+STUDENT_IMPORT_MAX_ROWS = env_int("STUDENT_IMPORT_MAX_ROWS", 100_000)
+
+# Messaging (academy/messaging). SMS: "outbox" (a JSON-lines file, the demo default) or
+# "http" (a gateway at MESSAGING_SMS_URL). E-mail: Django's mail backend; the demo default
+# writes files next to the SMS outbox, production sets EMAIL_BACKEND to SMTP.
+MESSAGING_SMS_PROVIDER = os.environ.get("MESSAGING_SMS_PROVIDER", "outbox")
+MESSAGING_SMS_URL = os.environ.get("MESSAGING_SMS_URL", "")
+MESSAGING_SMS_API_KEY = os.environ.get("MESSAGING_SMS_API_KEY", "")
+MESSAGING_SMS_TIMEOUT = float(os.environ.get("MESSAGING_SMS_TIMEOUT", "10"))
+MESSAGING_OUTBOX_DIR = os.environ.get("MESSAGING_OUTBOX_DIR") or os.path.join(MEDIA_ROOT, "outbox")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH") or os.path.join(MESSAGING_OUTBOX_DIR, "email")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Academy <noreply@academy.local>")
+# Per-tenant sending rate, shared by all workers (a token bucket in Redis).
+MESSAGING_RATE_PER_SECOND = float(os.environ.get("MESSAGING_RATE_PER_SECOND", "50"))
+MESSAGING_RATE_BURST = env_int("MESSAGING_RATE_BURST", 100)
+MESSAGING_BATCH_SIZE = env_int("MESSAGING_BATCH_SIZE", 100)  # deliveries per SELECT and per UPDATE
+MESSAGING_MAX_RECIPIENTS = env_int("MESSAGING_MAX_RECIPIENTS", 10_000)
+MESSAGING_BODY_MAX_CHARS = env_int("MESSAGING_BODY_MAX_CHARS", 2000)

@@ -1,0 +1,59 @@
+"""The "excel_student_import" job: a stored roster file in, the import report out."""
+from __future__ import annotations
+
+from django.contrib.auth.hashers import identify_hasher
+from django.core.files.storage import default_storage
+
+from academy.jobs.handlers import JobFailed, JobHandler, PayloadInvalid, failures_summary, handler_register
+from academy.students.parsing import ImportFileError
+from academy.students.services import IMPORT_JOB_TYPE, IMPORT_STEPS, student_import_run
+
+SUMMARY_FAILURES = 50
+
+
+def import_payload_validate(payload) -> dict:
+    """Return the payload cleaned, or raise PayloadInvalid."""
+    if not isinstance(payload, dict):
+        raise PayloadInvalid("The payload must be an object.")
+    path = payload.get("path")
+    if not isinstance(path, str) or not path.startswith("imports/") or ".." in path:
+        raise PayloadInvalid("path must name a stored roster under imports/.")
+    dry_run = payload.get("dry_run", False)
+    if not isinstance(dry_run, bool):
+        raise PayloadInvalid("dry_run must be true or false.")
+    password_hash = payload.get("password_hash") or ""
+    if not isinstance(password_hash, str) or (not dry_run and not password_hash):
+        raise PayloadInvalid("password_hash is required to create accounts.")
+    if password_hash:
+        try:
+            identify_hasher(password_hash)
+        except ValueError:
+            # Never a plain password: only a hash may be stored in a job row.
+            raise PayloadInvalid("password_hash is not a password hash.") from None
+    return {"path": path, "password_hash": password_hash, "dry_run": dry_run}
+
+
+def import_run(job, reporter) -> dict:
+    """Import the job's stored roster into the job's tenant."""
+    payload = job.payload
+    if not payload["path"].startswith(f"imports/{job.tenant_id}/"):
+        raise JobFailed("The roster file belongs to another academy.")
+    try:
+        with default_storage.open(payload["path"], "rb") as file:
+            return student_import_run(tenant_id=job.tenant_id, source=file,
+                                      password_hash=payload["password_hash"],
+                                      dry_run=payload["dry_run"], reporter=reporter)
+    except FileNotFoundError:
+        raise JobFailed("The uploaded roster file is gone; upload it again.") from None
+    except ImportFileError as exc:
+        raise JobFailed(exc.reason) from None
+
+
+handler_register(JobHandler(
+    job_type=IMPORT_JOB_TYPE,
+    steps=IMPORT_STEPS,
+    category="import",
+    run=import_run,
+    validate=import_payload_validate,
+    summarize=failures_summary(listed=SUMMARY_FAILURES),
+))

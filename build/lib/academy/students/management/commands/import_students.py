@@ -1,0 +1,67 @@
+"""Import a roster file synchronously, with a progress bar on stderr."""
+import getpass
+import json
+import sys
+
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, CommandError
+
+from academy.progress.keys import TaskRef
+from academy.progress.reporter import ProgressReporter
+from academy.students.parsing import ImportFileError
+from academy.students.services import IMPORT_STEPS, student_import_run
+from academy.tenants.models import Tenant
+
+BAR_WIDTH = 30
+
+
+def progress_bar_write(stream):
+    """Return a reporter `write` that draws the state as one \\r-rewritten line."""
+
+    def write(ref, state) -> bool:
+        percent = int(state.progress.get("percent") or 0)
+        filled = BAR_WIDTH * percent // 100
+        step = f"{state.step['index']}/{state.step['total']} {state.step['name']}"
+        stream.write(f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {percent:3d}%  {step:<28}", ending="")
+        stream.flush()
+        return True
+
+    return write
+
+
+class Command(BaseCommand):
+    help = "Import students from an .xlsx roster into a tenant; print the report as JSON."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--tenant", type=int, required=True)
+        parser.add_argument("--initial-password", help="shared by the new accounts; asked for when omitted")
+        parser.add_argument("--dry-run", action="store_true", help="report what would happen, write nothing")
+
+    def handle(self, *args, file, tenant, initial_password, dry_run, **options):
+        if not Tenant.objects.filter(pk=tenant).exists():
+            raise CommandError(f"No tenant {tenant}.")
+        password_hash = ""
+        if not dry_run:
+            if initial_password is None:
+                if not sys.stdin.isatty():
+                    raise CommandError("Give --initial-password (no terminal to ask on).")
+                initial_password = getpass.getpass("Initial password of the new accounts: ")
+            if not initial_password:
+                raise CommandError("The initial password must not be empty.")
+            password_hash = make_password(initial_password)  # once per import
+        self.stderr.style_func = None  # a bar, not an error: no colour
+        reporter = ProgressReporter(TaskRef(tenant, "job", "cli"), attempt=1, steps=IMPORT_STEPS,
+                                    min_interval=0.1, write=progress_bar_write(self.stderr))
+        try:
+            result = student_import_run(tenant_id=tenant, source=file, password_hash=password_hash,
+                                        dry_run=dry_run, reporter=reporter)
+        except ImportFileError as exc:
+            raise CommandError(exc.reason) from None
+        except FileNotFoundError:
+            raise CommandError(f"No file {file}.") from None
+        else:
+            reporter.update(1.0, force=True)  # the bar ends full: the last in-step update may be coalesced
+        finally:
+            self.stderr.write("")
+        self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))

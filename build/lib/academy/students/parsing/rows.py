@@ -1,0 +1,204 @@
+"""Find the header of a roster's first visible sheet and read its data rows lazily."""
+from __future__ import annotations
+
+import io
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
+
+import python_calamine
+
+from academy.students.parsing.container import check_workbook
+from academy.students.parsing.limits import DEFAULT_LIMITS, ImportLimits
+from academy.students.parsing.types import ImportFileError, RawRow, Source
+from academy.students.parsing.values import cell_text
+
+_T = TypeVar("_T")
+HEADER_SEARCH_ROWS = 10  # a title line or two above the header is common in Korean forms
+
+
+def _aliases(table: dict[str, str]) -> dict[str, str]:
+    return {alias: field for field, aliases in table.items() for alias in aliases.split()}
+
+
+# Header aliases as _header_key() leaves them: lower case, no spaces, punctuation or "(필수)".
+HEADER_ALIASES = _aliases({
+    "name": "이름 성명 학생명 학생이름 학생성명 원생명 원생이름 name studentname fullname",
+    "parent_phone": (
+        "학부모전화번호 학부모전화 학부모연락처 학부모휴대폰 학부모휴대폰번호 학부모핸드폰 "
+        "학부모번호 부모님전화번호 부모님연락처 부모님휴대폰 부모님번호 부모연락처 "
+        "부모전화번호 보호자연락처 보호자전화번호 보호자휴대폰 보호자번호 "
+        "parentphone parentsphone parentmobile parentcontact parentphonenumber "
+        "guardianphone guardiancontact"
+    ),
+    "phone": (
+        "전화번호 전화 연락처 학생전화번호 학생연락처 학생휴대폰 휴대폰 휴대폰번호 핸드폰 "
+        "핸드폰번호 휴대전화 휴대전화번호 phone phonenumber mobile mobilephone cellphone "
+        "studentphone tel"
+    ),
+    "school": "학교 학교명 school schoolname",
+    "school_type": "학교구분 학교급 학교유형 학교종류 schooltype schoollevel",
+    "grade": "학년 grade",
+    "class_name": "반 학급 반이름 class classname",
+    "major": "전공 계열 major track",
+    "gender": "성별 gender sex",
+    "memo": "메모 비고 특이사항 memo note notes remark remarks",
+})
+_ANNOTATION = re.compile(r"\(.*?\)|\[.*?\]")  # "학부모 전화번호(필수)", "Name [required]"
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def _header_key(cell: object) -> str:
+    text = unicodedata.normalize("NFKC", cell_text(cell)).lower()
+    return _NOT_WORD.sub("", _ANNOTATION.sub("", text))
+
+
+def header_columns(cells: Sequence[object]) -> dict[int, str]:
+    """Map column index to field for one header row; the first of repeated fields wins."""
+    columns: dict[int, str] = {}
+    for index, cell in enumerate(cells):
+        field = HEADER_ALIASES.get(_header_key(cell))
+        if field is not None and field not in columns.values():
+            columns[index] = field
+    return columns
+
+
+def _is_blank(cell: object) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+class RowReader(Iterator[RawRow]):
+    """Iterate the data rows of an open workbook; release it at the end or on close().
+
+    `header_row` is the Excel row of the header, `columns` the fields it names, and
+    `count` the data rows read so far.
+    """
+
+    def __init__(self, workbook: python_calamine.CalamineWorkbook, *, max_rows: int) -> None:
+        self._workbook: python_calamine.CalamineWorkbook | None = workbook
+        self._max_rows = max_rows
+        self.count = 0
+        sheet = _first_sheet(workbook)
+        # iter_rows pads the rows above the used range, so numbering from 1 gives
+        # Excel's row numbers. A sheet with no cells has no start.
+        self._rows = enumerate(sheet.iter_rows() if sheet.start is not None else (), start=1)
+        self.header_row, self._columns = self._find_header()
+        self.columns = tuple(field for _, field in self._columns)
+
+    def _find_header(self) -> tuple[int, tuple[tuple[int, str], ...]]:
+        seen = 0
+        first: tuple[int, Sequence[object]] | None = None
+        for number, cells in self._rows:
+            if all(_is_blank(cell) for cell in cells):
+                continue
+            first = first or (number, cells)
+            columns = header_columns(cells)
+            if "name" in columns.values():
+                if "parent_phone" not in columns.values():
+                    raise ImportFileError(
+                        f"The header in row {number} has no parent phone column "
+                        "(학부모 전화번호 or parent_phone)."
+                    )
+                return number, tuple(columns.items())
+            seen += 1
+            if seen == HEADER_SEARCH_ROWS:
+                break
+        if first is None:
+            raise ImportFileError("The first sheet is empty.")
+        found = ", ".join(cell_text(cell) for cell in first[1] if not _is_blank(cell))[:200]
+        raise ImportFileError(
+            f"No header row with a name column (이름 or name) was found; row {first[0]} "
+            f"has: {found}."
+        )
+
+    def __next__(self) -> RawRow:
+        for number, cells in self._rows:
+            width = len(cells)
+            values = {}
+            for index, field in self._columns:
+                if index < width:
+                    cell = cells[index]
+                    # calamine gives "" for an empty cell; a cell of spaces is blank too.
+                    if cell.__class__ is not str or (cell and not cell.isspace()):
+                        values[field] = cell
+            # Rows with nothing in a known column are skipped: blank lines, and
+            # template rows that only carry a pre-filled "No." column.
+            if not values:
+                continue
+            self.count += 1
+            if self.count > self._max_rows:
+                self.close()
+                raise ImportFileError(
+                    f"The sheet has more than {self._max_rows:,} student rows, the limit "
+                    "per file; split it into smaller files."
+                )
+            return RawRow(number, values)
+        self.close()
+        raise StopIteration
+
+    def close(self) -> None:
+        """Release calamine's copy of the sheet."""
+        self._rows = enumerate((), start=1)
+        if self._workbook is not None:
+            self._workbook.close()
+            self._workbook = None
+
+    def __enter__(self) -> RowReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _first_sheet(workbook: python_calamine.CalamineWorkbook) -> python_calamine.CalamineSheet:
+    """Return the first visible worksheet (a hidden first sheet is usually a template)."""
+    visible = python_calamine.SheetVisibleEnum.Visible
+    worksheet = python_calamine.SheetTypeEnum.WorkSheet
+    for index, meta in enumerate(workbook.sheets_metadata):
+        if meta.visible == visible and meta.typ == worksheet:
+            return _calamine(workbook.get_sheet_by_index, index)
+    if not workbook.sheet_names:
+        raise ImportFileError("The workbook has no sheets.")
+    return _calamine(workbook.get_sheet_by_index, 0)
+
+
+def _calamine(call: Callable[..., _T], *args: object) -> _T:
+    """Call into calamine, turning its errors (and Rust panics) into ImportFileError."""
+    try:
+        return call(*args)
+    except python_calamine.PasswordError as exc:
+        raise ImportFileError(
+            "The file is password-protected; save it as .xlsx without a password."
+        ) from exc
+    except python_calamine.CalamineError as exc:
+        raise ImportFileError(f"The workbook cannot be read: {exc}.") from exc
+    except BaseException as exc:
+        # pyo3 raises PanicException, a BaseException, when the Rust side panics.
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise ImportFileError("The workbook cannot be read.") from exc
+
+
+def read_rows(
+    source: Source, *, limits: ImportLimits = DEFAULT_LIMITS
+) -> RowReader:
+    """Check the file and find its header now; return an iterator over its data rows.
+
+    File-level problems raise ImportFileError from this call, except "too many rows",
+    which the iterator raises when it reaches row limits.max_rows + 1.
+    """
+    check_workbook(source, limits=limits)
+    if isinstance(source, (str, os.PathLike)):
+        workbook = _calamine(python_calamine.CalamineWorkbook.from_path, os.fspath(source))
+    else:
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            source = io.BytesIO(source)
+        source.seek(0)
+        workbook = _calamine(python_calamine.CalamineWorkbook.from_filelike, source)
+    try:
+        return RowReader(workbook, max_rows=limits.max_rows)
+    except BaseException:
+        workbook.close()
+        raise

@@ -1,0 +1,139 @@
+"""Normalise the cells of one roster row into a StudentRow, or say what is wrong with it."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from sys import intern
+
+from academy.phones import phone_normalize
+from academy.students.parsing.types import MAX_LENGTHS, RawRow, RowError, StudentRow
+
+
+def cell_text(value: object) -> str:
+    """Return a cell as stripped text; integral floats lose their ".0" (3.0 -> "3")."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ") if value.time() != dt.time() else value.date().isoformat()
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return str(value).strip()
+
+
+
+_GENDERS = {
+    **dict.fromkeys(("남", "남자", "남성", "남학생", "m", "male", "boy", "man"), "M"),
+    **dict.fromkeys(("여", "여자", "여성", "여학생", "f", "female", "girl", "woman"), "F"),
+}
+_LEVELS = {  # Korean school level prefix -> (school type, highest grade)
+    "초": ("초등", 6), "초등": ("초등", 6), "초등학교": ("초등", 6),
+    "중": ("중등", 3), "중등": ("중등", 3), "중학교": ("중등", 3),
+    "고": ("고등", 3), "고등": ("고등", 3), "고등학교": ("고등", 3),
+}
+_GRADE = re.compile(r"(초등학교|초등|초|중학교|중등|중|고등학교|고등|고)?(\d{1,2})(?:\.0+)?(?:학년)?")
+
+
+def _grade(value: object) -> tuple[int, str]:
+    """Return (grade, school type implied by a prefix like 고3, or "")."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not float(value).is_integer():
+            raise ValueError(f"grade {value!r} is not a whole number")
+        grade, level = int(value), None
+    else:
+        text = "".join(unicodedata.normalize("NFKC", cell_text(value)).split())
+        match = _GRADE.fullmatch(text)
+        if match is None:
+            raise ValueError(f"grade {cell_text(value)!r} is not a grade like 3, 3학년 or 고3")
+        level, grade = match.group(1), int(match.group(2))
+    if level is None:
+        if not 1 <= grade <= 12:
+            raise ValueError(f"grade {grade} is not between 1 and 12")
+        return grade, ""
+    school_type, highest = _LEVELS[level]
+    if not 1 <= grade <= highest:
+        raise ValueError(f"grade {cell_text(value)!r} does not exist")
+    return grade, school_type
+
+
+def validate_row(raw: RawRow) -> StudentRow | RowError:
+    """Return the row normalised, or a RowError listing every problem found."""
+    values = raw.values  # blank cells are absent, never ""
+    problems: list[str] = []
+
+    name = " ".join(cell_text(values.get("name")).split())
+    if not name:
+        problems.append("name is required")
+    elif len(name) > _NAME_MAX:
+        problems.append(f"name is longer than {_NAME_MAX} characters")
+
+    parent_phone = phone = gender = implied_type = ""
+    value = values.get("parent_phone")
+    if value is None:
+        problems.append("parent phone is required")
+    else:
+        try:
+            parent_phone = phone_normalize(value)
+        except ValueError as exc:
+            problems.append(f"parent phone {exc}")
+    value = values.get("phone")
+    if value is not None:
+        try:
+            phone = phone_normalize(value)
+        except ValueError as exc:
+            problems.append(f"phone {exc}")
+
+    value = values.get("gender")
+    if value is not None:
+        gender = _GENDERS.get("".join(cell_text(value).lower().split()), "")
+        if not gender:
+            problems.append(f"gender {cell_text(value)!r} is not 남/여 or M/F")
+
+    grade: int | None = None
+    value = values.get("grade")
+    if value is not None:
+        try:
+            grade, implied_type = _grade(value)
+        except ValueError as exc:
+            problems.append(str(exc))
+
+    texts = []
+    for field, limit, label in _TEXT_FIELDS:
+        value = values.get(field)
+        text = "" if value is None else value.strip() if type(value) is str else cell_text(value)
+        if len(text) > limit:
+            problems.append(f"{label} is longer than {limit} characters")
+        # A roster repeats a few schools and classes 100,000 times: share one string.
+        texts.append(intern(text) if len(text) <= _INTERN_MAX else text)
+    school, school_type, class_name, major, memo = texts
+
+    if problems:
+        shown = name if len(name) <= _NAME_MAX else name[:_NAME_MAX] + "…"
+        return RowError(row=raw.row_number, name=shown, error="; ".join(problems))
+    return StudentRow(
+        row=raw.row_number,
+        name=name,
+        parent_phone=parent_phone,
+        phone=phone,
+        school=school,
+        school_type=school_type or implied_type,
+        grade=grade,
+        class_name=class_name,
+        major=major,
+        gender=gender,
+        memo=memo,
+    )
+
+
+_NAME_MAX = MAX_LENGTHS["name"]
+_INTERN_MAX = 100
+_TEXT_FIELDS = tuple(
+    (field, MAX_LENGTHS[field], field.replace("_", " "))
+    for field in ("school", "school_type", "class_name", "major", "memo")
+)

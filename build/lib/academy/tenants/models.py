@@ -1,0 +1,37 @@
+"""Tenants, users and who belongs where."""
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Tenant(models.Model):
+    """One academy: every row of every task kind belongs to exactly one."""
+
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A person; which tenants they act in is told by their memberships."""
+
+    # Imported students share an initial password: they must choose their own first.
+    must_change_password = models.BooleanField(default=False)
+
+
+class Role(models.TextChoices):
+    OWNER = "owner"
+    TEACHER = "teacher"
+    STUDENT = "student"
+    PARENT = "parent"
+
+
+class Membership(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "user"], name="membership_unique")]

@@ -1,0 +1,33 @@
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView
+
+from academy import health, metrics, webapp
+from academy.jobs import apis as jobs
+from academy.messaging import apis as messaging
+from academy.progress import apis as progress
+from academy.students import apis as students
+from academy.tenants import apis as tenants
+from academy.videos import apis as videos
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/v1/auth/token/", tenants.TokenObtainApi.as_view(), name="auth-token"),
+    path("api/v1/auth/password/", tenants.PasswordChangeApi.as_view(), name="auth-password"),
+    path("api/v1/tasks/active/", progress.ActiveTasksApi.as_view(), name="tasks-active"),
+    path("api/v1/jobs/<str:job_id>/progress/", jobs.JobProgressApi.as_view(), name="job-progress"),
+    path("api/v1/jobs/<str:job_id>/retry/", jobs.JobRetryApi.as_view(), name="job-retry"),
+    path("api/v1/jobs/<str:job_id>/", jobs.JobDetailApi.as_view(), name="job-detail"),
+    path("api/v1/ai/jobs/", jobs.AiJobCreateApi.as_view(), name="ai-job-create"),
+    path("api/v1/messages/", messaging.MessageCreateApi.as_view(), name="message-create"),
+    path("api/v1/students/import/", students.StudentImportApi.as_view(), name="student-import"),
+    path("api/v1/students/", students.StudentListApi.as_view(), name="student-list"),
+    path("media/videos/", videos.VideoUploadApi.as_view(), name="video-upload"),
+    path("media/videos/<str:video_id>/retry/", videos.VideoRetryApi.as_view(), name="video-retry"),
+    path("media/hls/<str:token>/<path:path>", videos.hls_file, name="video-hls"),
+    path("media/videos/<str:video_id>/progress/", videos.VideoProgressApi.as_view(), name="video-progress"),
+    path("media/videos/<str:video_id>/", videos.VideoDetailApi.as_view(), name="video-detail"),
+    # Last: everything else is the web app (its assets and its client-side routes).
+    re_path(r"^(?P<path>(?!api/|media/).*)$", webapp.web_file, name="web"),
+]
