@@ -9,7 +9,7 @@ from django.urls.converters import get_converters
 from rest_framework import exceptions
 
 from academy import errors
-from academy.ai.grading import MAX_QUESTIONS
+from academy.ai.payload import MAX_QUESTIONS
 from academy.jobs.models import Job
 from academy.tenants.models import Role
 

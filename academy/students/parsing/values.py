@@ -62,6 +62,19 @@ def _grade(value: object) -> tuple[int, str]:
     return grade, school_type
 
 
+def _phone(value: object, label: str, problems: list[str], *, required: bool) -> str:
+    """Return the normalised number, or "" after adding what is wrong to problems."""
+    if value is None:
+        if required:
+            problems.append(f"{label} is required")
+        return ""
+    try:
+        return phone_normalize(value)
+    except ValueError as exc:
+        problems.append(f"{label} {exc}")
+        return ""
+
+
 def validate_row(raw: RawRow) -> StudentRow | RowError:
     """Return the row normalised, or a RowError listing every problem found."""
     values = raw.values  # blank cells are absent, never ""
@@ -73,21 +86,9 @@ def validate_row(raw: RawRow) -> StudentRow | RowError:
     elif len(name) > _NAME_MAX:
         problems.append(f"name is longer than {_NAME_MAX} characters")
 
-    parent_phone = phone = gender = implied_type = ""
-    value = values.get("parent_phone")
-    if value is None:
-        problems.append("parent phone is required")
-    else:
-        try:
-            parent_phone = phone_normalize(value)
-        except ValueError as exc:
-            problems.append(f"parent phone {exc}")
-    value = values.get("phone")
-    if value is not None:
-        try:
-            phone = phone_normalize(value)
-        except ValueError as exc:
-            problems.append(f"phone {exc}")
+    parent_phone = _phone(values.get("parent_phone"), "parent phone", problems, required=True)
+    phone = _phone(values.get("phone"), "phone", problems, required=False)
+    gender = implied_type = ""
 
     value = values.get("gender")
     if value is not None:

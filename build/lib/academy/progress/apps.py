@@ -1,6 +1,0 @@
-from django.apps import AppConfig
-
-
-class ProgressConfig(AppConfig):
-    name = "academy.progress"
-    label = "progress"
