@@ -65,7 +65,7 @@ def job_progress_render(job_id: str, state: TaskState) -> dict:
             "step_total": int(step.get("total") or 0),
             "step_name_display": step.get("name", ""),
             "step_percent": int(step.get("percent") or 0),
-            "remaining_seconds": _int_or_none(state.progress.get("remaining")),
+            "remaining_seconds": state.remaining_seconds,
         },
     }
     if state.status == JobStatus.DONE:
@@ -73,7 +73,3 @@ def job_progress_render(job_id: str, state: TaskState) -> dict:
     elif state.status == JobStatus.FAILED:
         body["error_message"] = state.fields.get("error_message", "")
     return body
-
-
-def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value not in (None, "") else None

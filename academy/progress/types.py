@@ -47,6 +47,12 @@ class TaskState:
     def terminal(self) -> bool:
         return self.status in TERMINAL
 
+    @property
+    def remaining_seconds(self) -> int | None:
+        """Return the worker's estimate of the seconds left, or None while it has none."""
+        value = self.progress.get("remaining")
+        return int(float(value)) if value not in (None, "") else None
+
 
 class TaskCancelled(Exception):
     """Raised by a reporter built with raise_on_cancel once its attempt ended elsewhere."""

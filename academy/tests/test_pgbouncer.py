@@ -23,7 +23,7 @@ from academy.jobs.models import Job
 from academy.jobs.selectors import job_ref, job_state
 from academy.progress.testing import publish
 from academy.students.services import student_import_run
-from academy.students.testdata import generate_rows, write_roster_xlsx
+from academy.testdata.roster import generate_rows, write_roster_xlsx
 from academy.students.tests.conftest import PASSWORD_HASH, PgStatements
 from academy.tenants.services import tenant_create
 

@@ -35,10 +35,6 @@ def video_state(video: Video) -> TaskState:
     return TaskState(status=video.status, attempt=video.attempt, fields=fields)
 
 
-def _int_or_none(value: str | None) -> int | None:
-    return int(float(value)) if value not in (None, "") else None
-
-
 def video_progress_render(video_id: str, state: TaskState) -> dict:
     """Return the public progress body of a video (the web app's contract) from its stored state."""
     step = state.step
@@ -47,7 +43,7 @@ def video_progress_render(video_id: str, state: TaskState) -> dict:
         "id": int(video_id),
         "status": state.status,
         "encoding_progress": 100 if ready else int(state.progress.get("percent") or 0),
-        "encoding_remaining_seconds": 0 if ready else _int_or_none(state.progress.get("remaining")),
+        "encoding_remaining_seconds": 0 if ready else state.remaining_seconds,
         "encoding_step_index": int(step.get("index") or 0),
         "encoding_step_total": int(step.get("total") or 0),
         "encoding_step_name": step.get("name", ""),
