@@ -22,8 +22,8 @@ import pytest
 import requests
 from django.conf import settings
 
-from academy.students.testdata import generate_rows, write_roster_xlsx
-from academy.videos import hls
+from academy.testdata.clips import generate_test_clip
+from academy.testdata.roster import generate_rows, write_roster_xlsx
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -191,7 +191,7 @@ def _encoded_by(nodes: list[Node], video_id: int) -> list[str]:
 def test_upload_on_one_node_encodes_on_another_and_plays_from_both(topology, make_member, tmp_path):
     _, _, token = make_member()
     web1, web2 = topology["web1"], topology["web2"]
-    clip = Path(hls.generate_test_clip(tmp_path / "lecture.mp4", seconds=5, width=320, height=240))
+    clip = Path(generate_test_clip(tmp_path / "lecture.mp4", seconds=5, width=320, height=240))
 
     # Phase 1: only worker node 2 runs, so web node 1's upload can only be encoded there.
     worker2 = topology["worker"]("worker2")
