@@ -165,6 +165,21 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     return response
 
 
+def api_error_response(exc: exceptions.APIException, request=None, *, authenticate_header: str = "") -> JsonResponse:
+    """Return what exception_handler answers for a DRF exception, from a view outside DRF.
+
+    The poll path's plain views (progress/polls.py) answer 401, 403 and 404 with exactly the
+    body, status and WWW-Authenticate header a DRF view gives.
+    """
+    code = exc.get_codes()
+    response = error_response(code=code if isinstance(code, str) else exc.default_code, message=str(exc.detail),
+                              params=_api_exception_params(exc, request), status=exc.status_code)
+    if authenticate_header and isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+        # DRF answers 401 with the scheme to use (the authentication class's header).
+        response["WWW-Authenticate"] = authenticate_header
+    return response
+
+
 def _django_request_error(exc: Exception, request) -> ApplicationError:
     if isinstance(exc, RequestDataTooBig):
         return too_large_error(limit=request_body_limit(request))

@@ -1,7 +1,7 @@
 from django.urls import path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView
 
-from academy import health, metrics, webapp
+from academy import health, metrics, polls, webapp
 from academy.converters import CanonicalIntConverter, CanonicalUUIDConverter
 from academy.jobs import apis as jobs
 from academy.messaging import apis as messaging
@@ -26,8 +26,10 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/auth/token/", tenants.TokenObtainApi.as_view(), name="auth-token"),
     path("api/v1/auth/password/", tenants.PasswordChangeApi.as_view(), name="auth-password"),
-    path("api/v1/tasks/active/", progress.ActiveTasksApi.as_view(), name="tasks-active"),
-    path("api/v1/jobs/<uuid_id:job_id>/progress/", jobs.JobProgressApi.as_view(), name="job-progress"),
+    # The poll path: plain views for GET (academy/polls.py), DRF for the rest and the schema.
+    path("api/v1/tasks/active/", polls.lean(progress.ActiveTasksApi, polls.tasks_active), name="tasks-active"),
+    path("api/v1/jobs/<uuid_id:job_id>/progress/", polls.lean(jobs.JobProgressApi, polls.job_progress),
+         name="job-progress"),
     path("api/v1/jobs/<uuid_id:job_id>/retry/", jobs.JobRetryApi.as_view(), name="job-retry"),
     path("api/v1/jobs/<uuid_id:job_id>/", jobs.JobDetailApi.as_view(), name="job-detail"),
     path("api/v1/ai/jobs/", jobs.AiJobCreateApi.as_view(), name="ai-job-create"),
@@ -37,7 +39,8 @@ urlpatterns = [
     path("media/videos/", videos.VideoUploadApi.as_view(), name="video-upload"),
     path("media/videos/<int_id:video_id>/retry/", videos.VideoRetryApi.as_view(), name="video-retry"),
     path("media/hls/<str:token>/<path:path>", videos.hls_file, name="video-hls"),
-    path("media/videos/<int_id:video_id>/progress/", videos.VideoProgressApi.as_view(), name="video-progress"),
+    path("media/videos/<int_id:video_id>/progress/", polls.lean(videos.VideoProgressApi, polls.video_progress),
+         name="video-progress"),
     path("media/videos/<int_id:video_id>/", videos.VideoDetailApi.as_view(), name="video-detail"),
     # Last: everything else is the web app (its assets and its client-side routes).
     re_path(r"^(?P<path>(?!api/|media/).*)$", webapp.web_file, name="web"),

@@ -14,15 +14,17 @@ from academy.progress.keys import active_key, task_keys
 from academy.progress.types import MISSING, TaskRef, TaskState
 
 _WRITE_LUA = (Path(__file__).parent / "scripts" / "write.lua").read_text()
-_write_script = None
+_READ_LUA = (Path(__file__).parent / "scripts" / "read.lua").read_text()
+_scripts: dict[str, object] = {}
 
 
-def _script():
-    global _write_script
+def _script(source: str = _WRITE_LUA):
+    """Return the registered script of this source for the current client."""
     client = get_redis()
-    if _write_script is None or _write_script.registered_client is not client:
-        _write_script = client.register_script(_WRITE_LUA)
-    return _write_script
+    script = _scripts.get(source)
+    if script is None or script.registered_client is not client:
+        script = _scripts[source] = client.register_script(source)
+    return script
 
 
 def _terminal_ttl() -> int:
@@ -71,34 +73,39 @@ def state_write(ref: TaskRef, state: TaskState, *, only_if_exists: bool = False,
     return bool(applied)
 
 
-def _parse(raw_status: dict, raw_progress: dict, raw_step: dict) -> TaskState | None:
-    if not raw_status or "status" not in raw_status:
+def _parse(raw: list) -> TaskState | None:
+    """Return the state from the read script's answer: {status} or {status, progress, step}."""
+    fields = _pairs(raw[0])
+    if "status" not in fields:
         return None
-    fields = dict(raw_status)
     status = fields.pop("status")
     attempt = int(fields.pop("attempt", 0) or 0)
-    return TaskState(status=status, attempt=attempt, fields=fields, progress=raw_progress, step=raw_step)
+    progress, step = (_pairs(raw[1]), _pairs(raw[2])) if len(raw) == 3 else ({}, {})
+    return TaskState(status=status, attempt=attempt, fields=fields, progress=progress, step=step)
+
+
+def _pairs(flat: list) -> dict[str, str]:
+    return dict(zip(flat[::2], flat[1::2]))
 
 
 def state_read(ref: TaskRef) -> TaskState | None:
-    """Return the task's state in one round trip, or None when Redis has nothing."""
-    pipe = get_redis().pipeline(transaction=True)
-    for key in task_keys(ref):
-        pipe.hgetall(key)
-    return _parse(*pipe.execute())
+    """Return the task's state in one call of the read script, or None when Redis has nothing.
+
+    A finished task costs one HGETALL inside it; a running one three (status, progress, step).
+    """
+    return _parse(_script(_READ_LUA)(keys=task_keys(ref)))
 
 
 def states_read(refs: Iterable[TaskRef]) -> list[TaskState | None]:
-    """Return the states of several tasks in one round trip."""
+    """Return the states of several tasks in one round trip (a pipeline of read scripts)."""
     refs = list(refs)
     if not refs:
         return []
+    script = _script(_READ_LUA)
     pipe = get_redis().pipeline(transaction=False)
     for ref in refs:
-        for key in task_keys(ref):
-            pipe.hgetall(key)
-    raw = pipe.execute()
-    return [_parse(*raw[i:i + 3]) for i in range(0, len(raw), 3)]
+        script(keys=task_keys(ref), client=pipe)
+    return [_parse(raw) for raw in pipe.execute()]
 
 
 def active_add(ref: TaskRef) -> None:

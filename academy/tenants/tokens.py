@@ -66,8 +66,32 @@ def token_issue(*, user_id: int, tenant_id: int, role: str, password_change_requ
     return jwt.encode(claims, _signing_key(settings.SECRET_KEY), algorithm=ALGORITHM), ttl
 
 
+# Verified tokens of this process, until their expiry: a client polls every second or two
+# with the same token, and checking it again costs about 40 us of a poll's few hundred
+# (issue 17's profile). Only valid tokens are kept; a key rotation restarts the processes.
+VERIFIED_CACHE_SIZE = 10_000
+_verified: dict[str, tuple[Identity, float]] = {}
+
+
+def token_verify_cached(token: str) -> Identity:
+    """Return token_verify(token), remembered for this process until the token expires."""
+    hit = _verified.get(token)
+    if hit is not None and hit[1] > time.time():
+        return hit[0]
+    identity, expires = _verify(token)
+    if len(_verified) >= VERIFIED_CACHE_SIZE:
+        _verified.clear()  # rare: a crude bound beats a lock on every poll
+    _verified[token] = (identity, expires)
+    return identity
+
+
 def token_verify(token: str) -> Identity:
     """Return the identity a token carries, or raise InvalidToken."""
+    return _verify(token)[0]
+
+
+def _verify(token: str) -> tuple[Identity, float]:
+    """Return the identity a token carries and its expiry (epoch seconds), or raise InvalidToken."""
     for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]:
         try:
             claims = jwt.decode(
@@ -87,7 +111,7 @@ def token_verify(token: str) -> Identity:
                 tenant_id=int(claims["tid"]),
                 role=str(claims["role"]),
                 password_change_required=bool(claims.get("pcr", False)),
-            )
+            ), float(claims["exp"])
         except (TypeError, ValueError) as exc:
             raise InvalidToken("malformed claims") from exc
     raise InvalidToken("bad signature")

@@ -38,6 +38,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -195,21 +196,35 @@ def _preexec(nice: int):
     return (lambda: renice([0], nice)) if nice else None
 
 
-def gunicorn_start(name: str, settings_module: str, *, port: int, workers: int, env: dict,
-                   nice: int = 0) -> Server:
+SERVER_KINDS = ("gunicorn-sync", "gunicorn-gthread", "granian")
+
+
+def server_command(kind: str, *, port: int, workers: int) -> list[str]:
+    """Return the command line of a WSGI server of this kind serving academy.wsgi:application."""
+    if kind == "granian":
+        return [PY, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
+                "--workers", str(workers), "--backlog", "4096", "--log-level", "warning", "--no-ws",
+                "academy.wsgi:application"]
+    command = [PY, "-m", "gunicorn", "academy.wsgi:application", "-c", str(ROOT / "academy" / "gunicorn_conf.py"),
+               "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--backlog", "4096",
+               "--log-level", "warning", "--chdir", str(ROOT)]
+    if kind == "gunicorn-gthread":
+        command += ["--worker-class", "gthread", "--threads", "4"]
+    return command
+
+
+def server_start(name: str, settings_module: str, *, kind: str, port: int, workers: int, env: dict,
+                 nice: int = 0) -> Server:
     metrics_dir = tempfile.mkdtemp(prefix=f"academy-bench-metrics-{name}-")
     env = {**env, "DJANGO_SETTINGS_MODULE": settings_module, "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
-    proc = subprocess.Popen(
-        [PY, "-m", "gunicorn", "academy.wsgi:application", "-c", str(ROOT / "academy" / "gunicorn_conf.py"),
-         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--backlog", "4096",
-         "--log-level", "warning", "--chdir", str(ROOT)],
-        env=env, cwd=ROOT, preexec_fn=_preexec(nice))
+    proc = subprocess.Popen(server_command(kind, port=port, workers=workers), env=env, cwd=ROOT,
+                            preexec_fn=_preexec(nice))
     server = Server(name, settings_module, port, proc, metrics_dir)
     deadline = time.time() + 30
     while time.time() < deadline:
         if proc.poll() is not None:
             server.stop()
-            raise SystemExit(f"gunicorn ({name}) exited with {proc.returncode}")
+            raise SystemExit(f"{kind} ({name}) exited with {proc.returncode}")
         try:
             status, _ = http_get(port, "/healthz")
             if status == 200 and len(children(proc.pid)) >= workers:
@@ -218,7 +233,7 @@ def gunicorn_start(name: str, settings_module: str, *, port: int, workers: int, 
             pass
         time.sleep(0.2)
     server.stop()
-    raise SystemExit(f"gunicorn ({name}) did not answer /healthz")
+    raise SystemExit(f"{kind} ({name}) did not answer /healthz")
 
 
 def http_get(port: int, path: str, headers: dict | None = None) -> tuple[int, bytes]:
@@ -316,7 +331,9 @@ def seed(*, tenants: int, per_kind: int) -> list[dict]:
                                               duration=1834.52)
             videos.append(str(video.pk))
         out.append({"tenant_id": tenant.pk, "token": token, "session": session.session_key,
-                    "jobs": jobs, "videos": videos})
+                    "jobs": jobs, "videos": videos,
+                    "job_keys": [status_key(job_ref(job)) for job in Job.objects.filter(tenant=tenant)],
+                    "video_keys": [status_key(video_ref(video)) for video in Video.objects.filter(tenant=tenant)]})
     with connection.cursor() as cursor:
         # Do now what the server would otherwise do in the background during the windows:
         # vacuum and analyze what was just written, and flush it to disk.
@@ -330,10 +347,22 @@ def seed(*, tenants: int, per_kind: int) -> list[dict]:
     return out
 
 
+def status_key(ref) -> str:
+    """Return the Redis key of a task's status hash: what the bare view reads."""
+    from academy.progress.keys import task_keys
+
+    return task_keys(ref)[0]
+
+
 def targets(data: list[dict], which: str) -> list[tuple[str, str, str]]:
     """Return (path, header name, header value) for every task, interleaving kinds and tenants."""
     rows = []
     for tenant in data:
+        if which == "bare":
+            header = ("Accept", "application/json")
+            rows.append([(f"/bare/{quote(key, safe='')}", *header)
+                         for pair in zip(tenant["job_keys"], tenant["video_keys"]) for key in pair])
+            continue
         if which == "ours":
             header = ("Authorization", f"Bearer {tenant['token']}")
             jobs, videos = "/api/v1/jobs/{}/progress/", "/media/videos/{}/progress/"
@@ -378,6 +407,11 @@ class Window:
     web_cpu_with_drain_s: float = 0.0
     wrk_cpu_s: float = 0.0
     other_cpu_s: float = 0.0
+    kind: str = ""
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def wrk(port: int, targets_file: Path, *, connections: int, seconds: float, threads: int,
@@ -406,6 +440,8 @@ def served(server: Server) -> tuple[dict[str, int], float]:
     """
     from prometheus_client.parser import text_string_to_metric_families
 
+    if server.name == "bare":
+        return {}, 0.0  # no apps, no /metrics: its polls are wrk's count
     status, body = http_get(server.port, "/metrics")
     if status != 200:
         raise SystemExit(f"{server.name}: /metrics answered {status}")
@@ -455,6 +491,8 @@ def measure(server: Server, targets_file: Path, *, n: int, rnd: int, args, pg: P
     w.p50_ms, w.p90_ms, w.p99_ms, w.max_ms = (summary[k] / 1000 for k in ("p50_us", "p90_us", "p99_us", "max_us"))
     w.errors = {k: summary[k] for k in ("connect", "read", "write", "status", "timeout") if summary[k]}
     w.served = {k: v - polls0.get(k, 0) for k, v in polls1.items() if v - polls0.get(k, 0)}
+    if server.name == "bare":
+        w.served = {"200": w.requests - summary["status"]}
     w.polls = sum(w.served.values())
     w.sql_statements = sum(calls for _, calls in statements)
     w.sql_per_1000 = 1000 * w.sql_statements / max(1, w.polls)
@@ -523,37 +561,50 @@ def aggregate(windows: list[Window], *, duration: float) -> dict[tuple[str, int]
 
 
 def table(agg: dict, concurrencies: list[int], *, duration: float, rounds: int) -> str:
-    head = (f"{'N':>5}  {'endpoint':<9} {'req/s':>7} {'min-max':>11} {'p50 ms':>7} {'p99 ms':>8} {'errors':>6} {'polls':>7} "
-            f"{'SQL stmts':>9} {'SQL/1000':>8} {'PG CPU s':>8} {'Redis/poll':>10} {'web ms/poll':>11} "
+    head = (f"{'N':>5}  {'endpoint':<22} {'req/s':>7} {'min-max':>11} {'p50 ms':>7} {'p99 ms':>8} {'errors':>6} "
+            f"{'polls':>7} {'SQL stmts':>9} {'SQL/1000':>8} {'PG CPU s':>8} {'Redis/poll':>10} {'web ms/poll':>11} "
             f"{'N/(req/s)':>9} {'other CPU s':>11}")
     lines = [head, "-" * len(head)]
+    names = sorted({name for name, _ in agg}, key=lambda name: (name.split("@")[-1], _ORDER.get(name.split("@")[0], 9)))
     for n in concurrencies:
-        for name in ("ours", "baseline"):
+        for name in names:
             a = agg[(name, n)]
             errors = sum(a["errors"].values()) + a["non_200"]
             lines.append(
-                f"{n:>5}  {name:<9} {a['rps']:>7.0f} {'{:.0f}-{:.0f}'.format(*a['rps_spread']):>11} "
+                f"{n:>5}  {name:<22} {a['rps']:>7.0f} {'{:.0f}-{:.0f}'.format(*a['rps_spread']):>11} "
                 f"{a['p50_ms']:>7.1f} "
                 f"{('>' if a['censored'] else '') + format(a['p99_ms'], '.1f'):>8} {errors:>6} "
                 f"{a['polls']:>7} {a['sql_statements']:>9} {a['sql_per_1000']:>8.0f} {a['pg_cpu_s']:>8.2f} "
                 f"{a['redis_per_poll']:>10.2f} {a['web_cpu_ms_per_poll']:>11.2f} {a['cycle_s']:>8.1f}s "
                 f"{a['other_cpu_s']:>11.1f}")
-        ours, base = agg[("ours", n)], agg[("baseline", n)]
-        # A censored baseline p99 is a lower bound, so the ratio is an upper bound.
-        p99_ratio = ("<" if base["censored"] and not ours["censored"] else "") + f"{ours['p99_ms'] / base['p99_ms']:.2f}x"
-        lines.append(f"{n:>5}  {'ours/base':<9} {ours['rps'] / base['rps']:>6.2f}x {'':>11} {'':>7} {p99_ratio:>8}")
+        for ours in (name for name in names if name.split("@")[0] == "ours"):
+            suffix = ours[len("ours"):]
+            for other in ("bare", "baseline"):
+                base = agg.get((other + suffix, n))
+                if base is None:
+                    continue
+                mine = agg[(ours, n)]
+                # A censored p99 of the other side is a lower bound, so the ratio is an upper bound.
+                p99_ratio = (("<" if base["censored"] and not mine["censored"] else "")
+                             + f"{mine['p99_ms'] / base['p99_ms']:.2f}x")
+                lines.append(f"{n:>5}  {'ours/' + other + suffix:<22} {mine['rps'] / base['rps']:>6.2f}x "
+                             f"{'':>11} {'':>7} {p99_ratio:>8}")
         lines.append("")
     lines += [
         f"Each row: {rounds} window(s) of {duration:g} s; req/s, p50 and p99 are medians of the windows (req/s",
-        "min-max in its own column), CPU means, counts",
-        "their sums. errors: wrk socket errors and timeouts plus answers other than 200. polls: answered by the",
-        "server (its /metrics). SQL stmts: executed by PostgreSQL (pg_stat_statements). PG CPU s: all postgres",
-        "processes, live and exited, per window (clock ticks of 0.01 s). web ms/poll: gunicorn CPU per poll.",
-        "N/(req/s): mean wait per poll by Little's law; when it nears the window's length, wrk only sees the",
-        "polls answered first and its percentiles are censored (p99 marked >). other CPU s: used by the rest of",
-        "the machine during a window (noise). ours/base: ratio of req/s, of p99.",
+        "min-max beside), CPU means, counts their sums. errors: wrk socket errors and timeouts plus answers",
+        "other than 200. polls: answered by the server (its /metrics; bare: wrk's count). SQL stmts: executed",
+        "by PostgreSQL (pg_stat_statements). PG CPU s: all postgres processes, live and exited, per window",
+        "(clock ticks of 0.01 s). web ms/poll: server CPU per poll. N/(req/s): mean wait per poll by Little's",
+        "law; when it nears the window's length, wrk only sees the polls answered first and its percentiles",
+        "are censored (p99 marked >). other CPU s: used by the rest of the machine during a window (noise).",
+        "ours/bare, ours/baseline: ratio of req/s, of p99. bare: one Django function view, no middleware,",
+        "one HGETALL of the task's status hash (bench/poll/bare_views.py), same server and options.",
     ]
     return "\n".join(lines)
+
+
+_ORDER = {"ours": 0, "bare": 1, "baseline": 2}
 
 
 def charts(agg: dict, concurrencies: list[int], out_dir: Path, *, note: str) -> list[Path]:
@@ -568,16 +619,18 @@ def charts(agg: dict, concurrencies: list[int], out_dir: Path, *, note: str) -> 
         ("poll_sql.png", "sql_per_1000", "SQL statements per 1000 polls", "SQL statements per 1000 polls"),
         ("poll_pg_cpu.png", "pg_cpu_s", "CPU seconds per window", "PostgreSQL CPU seconds per measured window"),
     ]
-    colours = {"ours": "#2a7ab9", "baseline": "#c8553d"}
-    labels = {"ours": "ours: token + Redis", "baseline": "baseline: session + DB"}
+    colours = {"ours": "#2a7ab9", "bare": "#8fbf5a", "baseline": "#c8553d"}
+    labels = {"ours": "ours: token + Redis", "bare": "bare view: one HGETALL", "baseline": "baseline: session + DB"}
+    present = [name for name in ("ours", "bare", "baseline") if (name, concurrencies[0]) in agg]
     written = []
     out_dir.mkdir(parents=True, exist_ok=True)
     for filename, key, ylabel, title in specs:
         fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
-        width = 0.38
+        width = 0.8 / len(present)
         xs = range(len(concurrencies))
         top = 0.0
-        for offset, name in ((-width / 2, "ours"), (width / 2, "baseline")):
+        for index, name in enumerate(present):
+            offset = (index - (len(present) - 1) / 2) * width
             values = [agg[(name, n)][key] for n in concurrencies]
             bars = ax.bar([x + offset for x in xs], values, width, label=labels[name], color=colours[name])
             fmt = "{:.0f}" if key in ("rps", "sql_per_1000") or max(values) >= 100 else "{:.2f}" if key == "pg_cpu_s" \
@@ -600,7 +653,7 @@ def charts(agg: dict, concurrencies: list[int], out_dir: Path, *, note: str) -> 
             ax.text(0.01, 0.88, "hatched: N / (req/s) near the window's length, so wrk saw\nonly the first"
                     " answers: the real p99 is higher", transform=ax.transAxes, ha="left", va="top", fontsize=7,
                     color="#555555")
-        ax.legend(frameon=False, fontsize=8, loc="upper left", ncols=2)
+        ax.legend(frameon=False, fontsize=7, loc="upper left", ncols=3)
         ax.spines[["top", "right"]].set_visible(False)
         fig.tight_layout(rect=(0, 0.04, 1, 1))
         path = out_dir / filename
@@ -653,7 +706,8 @@ def replot(out_dir: Path) -> int:
 
 
 def chart_note(options: dict, env_info: dict, date: str) -> str:
-    return (f"bench/poll/run.py: gunicorn {options['workers']} sync workers per server, wrk -t {options['threads']}, "
+    return (f"bench/poll/run.py: {options.get('server', 'gunicorn-sync')}, {options['workers']} workers per server, "
+            f"wrk -t {options['threads']}, "
             f"{env_info['cpus']} vCPUs shared; median of {options['rounds']} x {options['duration']:g} s windows; {date}")
 
 
@@ -665,7 +719,11 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=8, help="seconds of each measured window")
     parser.add_argument("--warmup", type=float, default=2, help="seconds of warm-up before each window")
     parser.add_argument("--rounds", type=int, default=3, help="windows per (server, N); the order alternates")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers of each server")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes of each server")
+    parser.add_argument("--server", choices=SERVER_KINDS, default="gunicorn-sync",
+                        help="the WSGI server every compared endpoint runs under")
+    parser.add_argument("--compare-servers", action="store_true",
+                        help="ours and bare under each WSGI server kind, no baseline: to pick the server")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--tenants", type=int, default=4)
     parser.add_argument("--tasks", type=int, default=25, help="per tenant and kind: running and finished each")
@@ -677,6 +735,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.replot:
         return replot(Path(args.out))
+    if args.compare_servers:
+        args.no_write = True  # a choice to make, not the figures of the README
     concurrencies = [int(n) for n in args.concurrency.split(",")]
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: apt-get install wrk")
@@ -727,36 +787,51 @@ def main() -> int:
         print(f"bench/poll: {args.tenants} tenants, {n_tasks} tasks (jobs and videos, half running, half "
               f"finished); servers: gunicorn, {args.workers} sync workers each", flush=True)
 
-        port = 28100
-        for name, module in (("ours", "academy.settings"), ("baseline", "bench.poll.settings")):
-            port = services.free_port(port + 1)
-            servers.append(gunicorn_start(name, module, port=port, workers=args.workers, env=env, nice=args.nice))
-        by_name = {s.name: s for s in servers}
-
-        # Every target answers 200 on both servers, and the baseline really reads the database.
-        for server in servers:
-            for path, header, value in targets(data, server.name)[:4]:
-                status, body = http_get(server.port, path, {header: value})
-                if status != 200:
-                    raise SystemExit(f"{server.name}: GET {path} answered {status}: {body[:200]!r}")
-        pg.reset()
-        path, header, value = targets(data, "baseline")[0]
-        http_get(by_name["baseline"].port, path, {header: value})
-        print("bench/poll: one baseline poll runs: "
-              + "; ".join(f"{calls}x {' '.join(q.split())[:70]}" for q, calls in pg.statements()), flush=True)
-
+        files["bare"] = Path(root, "bare.tsv")
+        files["bare"].write_text("".join("\t".join(row) + "\n" for row in targets(data, "bare")))
+        kinds = SERVER_KINDS if args.compare_servers else (args.server,)
+        names = ("ours", "bare") if args.compare_servers else ("ours", "bare", "baseline")
+        modules = {"ours": "academy.settings", "baseline": "bench.poll.settings", "bare": "bench.poll.bare_settings"}
         windows: list[Window] = []
-        for rnd in range(1, args.rounds + 1):
-            for i, n in enumerate(concurrencies):
-                order = ["ours", "baseline"] if (i + rnd) % 2 else ["baseline", "ours"]
-                for name in order:
-                    w = measure(by_name[name], files[name], n=n, rnd=rnd, args=args, pg=pg, rds=rds,
-                                servers=servers)
-                    windows.append(w)
-                    print(f"  round {rnd} N={n:<5} {name:<9} {w.rps:7.0f} req/s  p50 {w.p50_ms:7.1f} ms  "
-                          f"p99 {w.p99_ms:7.1f} ms  errors {w.errors or 0}  SQL {w.sql_statements}  "
-                          f"PG CPU {w.pg_cpu_s:.2f} s  Redis {w.redis_per_poll:.2f}/poll  "
-                          f"other CPU {w.other_cpu_s:.1f} s", flush=True)
+        for kind in kinds:
+            port = 28100
+            servers = []
+            for name in names:
+                port = services.free_port(port + 1)
+                servers.append(server_start(name, modules[name], kind=kind, port=port, workers=args.workers,
+                                            env=env, nice=args.nice))
+            by_name = {s.name: s for s in servers}
+            # Every target answers 200 on every server, and the baseline really reads the database.
+            for server in servers:
+                for path, header, value in targets(data, server.name)[:4]:
+                    status, body = http_get(server.port, path, {header: value})
+                    if status != 200:
+                        raise SystemExit(f"{server.name}: GET {path} answered {status}: {body[:200]!r}")
+            if "baseline" in by_name:
+                pg.reset()
+                path, header, value = targets(data, "baseline")[0]
+                http_get(by_name["baseline"].port, path, {header: value})
+                print("bench/poll: one baseline poll runs: "
+                      + "; ".join(f"{calls}x {' '.join(q.split())[:70]}" for q, calls in pg.statements()),
+                      flush=True)
+            print(f"bench/poll: {kind}, {args.workers} workers per server: {', '.join(names)}", flush=True)
+            for rnd in range(1, args.rounds + 1):
+                for i, n in enumerate(concurrencies):
+                    # Rotate the order, so no server always runs first (or right after the baseline).
+                    shift = (i + rnd) % len(names)
+                    for name in names[shift:] + names[:shift]:
+                        w = measure(by_name[name], files[name], n=n, rnd=rnd, args=args, pg=pg, rds=rds,
+                                    servers=servers)
+                        w.kind = kind
+                        if args.compare_servers:
+                            w.server = f"{name}@{kind}"
+                        windows.append(w)
+                        print(f"  round {rnd} N={n:<5} {w.server:<9} {w.rps:7.0f} req/s  p50 {w.p50_ms:7.1f} ms  "
+                              f"p99 {w.p99_ms:7.1f} ms  errors {w.errors or 0}  SQL {w.sql_statements}  "
+                              f"PG CPU {w.pg_cpu_s:.2f} s  Redis {w.redis_per_poll:.2f}/poll  "
+                              f"other CPU {w.other_cpu_s:.1f} s  load {_load()}", flush=True)
+            for server in servers:
+                server.stop()
     finally:
         for server in servers:
             server.stop()
@@ -799,7 +874,7 @@ def main() -> int:
     readme_update(
         f"Measured {time.strftime('%Y-%m-%d')} on {env_info['cpus']} vCPUs shared by the servers and wrk "
         f"({env_info['postgres']}, Redis {env_info['redis'].split()[2].removeprefix('v=')}, "
-        f"{args.workers} gunicorn sync workers per server, {args.rounds} rounds of {args.duration:g} s "
+        f"{args.server}, {args.workers} workers per server, {args.rounds} rounds of {args.duration:g} s "
         f"per N and server; load average at start {' '.join(env_info['loadavg_at_start'])}):\n\n"
         f"```\n{report}\n\nbaseline statements (first window):\n"
         + "\n".join(f"  {calls:>7}  {query}" for query, calls in baseline_sql) + "\n```")
