@@ -73,15 +73,13 @@ def state_write(ref: TaskRef, state: TaskState, *, only_if_exists: bool = False,
     return bool(applied)
 
 
-def _parse(raw: list) -> TaskState | None:
-    """Return the state from the read script's answer: {status} or {status, progress, step}."""
-    fields = _pairs(raw[0])
-    if "status" not in fields:
+def _state(status: dict[str, str], progress: dict[str, str], step: dict[str, str]) -> TaskState | None:
+    if "status" not in status:
         return None
-    status = fields.pop("status")
+    fields = dict(status)
+    name = fields.pop("status")
     attempt = int(fields.pop("attempt", 0) or 0)
-    progress, step = (_pairs(raw[1]), _pairs(raw[2])) if len(raw) == 3 else ({}, {})
-    return TaskState(status=status, attempt=attempt, fields=fields, progress=progress, step=step)
+    return TaskState(status=name, attempt=attempt, fields=fields, progress=progress, step=step)
 
 
 def _pairs(flat: list) -> dict[str, str]:
@@ -93,19 +91,25 @@ def state_read(ref: TaskRef) -> TaskState | None:
 
     A finished task costs one HGETALL inside it; a running one three (status, progress, step).
     """
-    return _parse(_script(_READ_LUA)(keys=task_keys(ref)))
+    raw = _script(_READ_LUA)(keys=task_keys(ref))
+    return _state(*(_pairs(flat) for flat in raw), *([{}, {}] if len(raw) == 1 else []))
 
 
 def states_read(refs: Iterable[TaskRef]) -> list[TaskState | None]:
-    """Return the states of several tasks in one round trip (a pipeline of read scripts)."""
+    """Return the states of several tasks in one round trip.
+
+    Plain HGETALLs in a pipeline, not the read script: on a Redis Cluster the tasks live on
+    different nodes, and a pipelined EVALSHA is not reloaded on a node that lacks the script.
+    """
     refs = list(refs)
     if not refs:
         return []
-    script = _script(_READ_LUA)
     pipe = get_redis().pipeline(transaction=False)
     for ref in refs:
-        script(keys=task_keys(ref), client=pipe)
-    return [_parse(raw) for raw in pipe.execute()]
+        for key in task_keys(ref):
+            pipe.hgetall(key)
+    raw = pipe.execute()
+    return [_state(*raw[i:i + 3]) for i in range(0, len(raw), 3)]
 
 
 def active_add(ref: TaskRef) -> None:

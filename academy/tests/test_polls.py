@@ -6,7 +6,7 @@ import pytest
 from academy.jobs import services as job_services
 from academy.jobs.models import Job
 from academy.jobs.selectors import job_ref, job_state
-from academy.progress.publish import publish
+from academy.progress.testing import publish
 from academy.tenants.models import Role
 from academy.tenants.tokens import token_issue
 
