@@ -5,7 +5,7 @@ import { DataTable } from './DataTable'
 /** One refused row; `code`/`params` say why in any language, `error` is the English text. */
 export type FailedRow = { row: number; name: string; error: string; code?: string | null; params?: Record<string, unknown> | null }
 
-/** The Excel import job's `result` (API.md). */
+/** The Excel import job's `result`, as the job detail endpoint returns it. */
 export type ImportResult = {
   created: number
   restored: number

@@ -41,7 +41,7 @@ export type JobProgress = {
     step_total?: number | null
     step_name_display?: string | null
     step_percent?: number | null
-    /** Not in API.md yet; shown when the backend sends it, estimated otherwise. */
+    /** The worker's estimate; null until it has one, when the app estimates it itself. */
     remaining_seconds?: number | null
   } | null
   result?: unknown

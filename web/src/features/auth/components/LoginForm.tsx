@@ -17,7 +17,7 @@ export function LoginForm({ ended }: { ended: SessionEnd | null }) {
     login.mutate({
       username: username.trim(),
       password,
-      // Tenant ids are integers in API.md; anything else is sent as typed for the server to judge.
+      // Tenant ids are integers; anything else is sent as typed for the server to judge.
       tenant_id: /^\d+$/.test(trimmed) ? Number(trimmed) : trimmed,
     })
   }
