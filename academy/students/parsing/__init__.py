@@ -12,7 +12,7 @@ duplicates. `ImportLimits` carries every size limit, once.
 """
 from academy.students.parsing.container import check_workbook
 from academy.students.parsing.limits import DEFAULT_LIMITS, ImportLimits
-from academy.students.parsing.roster import parse_workbook
+from academy.students.parsing.roster import Roster, parse_workbook
 from academy.students.parsing.rows import HEADER_ALIASES, RowReader, header_columns, read_rows
 from academy.students.parsing.types import (
     FIELDS,
@@ -28,6 +28,6 @@ from academy.students.parsing.values import cell_text, validate_row
 
 __all__ = [
     "DEFAULT_LIMITS", "FIELDS", "HEADER_ALIASES", "MAX_LENGTHS", "ImportFileError", "ImportLimits",
-    "ParseResult", "RawRow", "RowError", "RowReader", "Source", "StudentRow", "cell_text",
+    "ParseResult", "RawRow", "Roster", "RowError", "RowReader", "Source", "StudentRow", "cell_text",
     "check_workbook", "header_columns", "parse_workbook", "read_rows", "validate_row",
 ]

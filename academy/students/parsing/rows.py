@@ -72,8 +72,9 @@ def _is_blank(cell: object) -> bool:
 class RowReader(Iterator[RawRow]):
     """Iterate the data rows of an open workbook; release it at the end or on close().
 
-    `header_row` is the Excel row of the header, `columns` the fields it names, and
-    `count` the data rows read so far.
+    `header_row` is the Excel row of the header, `columns` the fields it names,
+    `last_row` the sheet's last Excel row (so `last_row - header_row` bounds the data rows),
+    and `count` the data rows read so far.
     """
 
     def __init__(self, workbook: python_calamine.CalamineWorkbook, *, max_rows: int) -> None:
@@ -84,6 +85,7 @@ class RowReader(Iterator[RawRow]):
         # iter_rows pads the rows above the used range, so numbering from 1 gives
         # Excel's row numbers. A sheet with no cells has no start.
         self._rows = enumerate(sheet.iter_rows() if sheet.start is not None else (), start=1)
+        self.last_row = sheet.end[0] + 1 if sheet.start is not None else 0
         self.header_row, self._columns = self._find_header()
         self.columns = tuple(field for _, field in self._columns)
 
