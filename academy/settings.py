@@ -162,6 +162,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "academy API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Two models have a `status` with different choices: name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {"JobStatusEnum": "academy.jobs.models.JobStatus",
+                            "VideoStatusEnum": "academy.videos.models.VideoStatus"},
 }
 
 LANGUAGE_CODE = "en-us"

@@ -32,8 +32,16 @@ def grading_run(job, reporter) -> dict:
         raise JobFailed(f"The payload is invalid: {exc}") from None
 
 
+def grading_title(payload: dict) -> dict:
+    """Return the job's title (and its params): how many submissions of how many questions."""
+    params = {"submissions": len(payload["submissions"]), "questions": len(payload["answer_key"])}
+    return {"title": f"Short-answer grading: {params['submissions']} submissions x {params['questions']} questions",
+            "title_params": params}
+
+
 handler_register(JobHandler(
     job_type=GRADING_JOB_TYPE,
+    title=grading_title,
     steps=grading.STEPS,
     category=JobCategory.AI,
     run=grading_run,

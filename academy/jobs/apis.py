@@ -3,6 +3,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
+from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -10,7 +11,9 @@ from academy.errors import ApplicationError
 from academy.jobs import services
 from academy.jobs.handlers import JobCategory, PayloadInvalid, handler_get
 from academy.jobs.models import Job
-from academy.jobs.selectors import job_get, job_progress_render
+from academy.jobs.models import JobStatus
+from academy.jobs.selectors import job_get, job_list, job_progress_render, job_ref
+from academy.pagination import KeysetPage
 from academy.progress import api as progress
 from academy.tenants.permissions import IsStaff
 
@@ -32,6 +35,64 @@ class JobOutputSerializer(serializers.ModelSerializer):
         model = Job
         fields = ["job_id", "job_type", "status", "attempt", "result", "error_message", "created_at",
                   "updated_at", "started_at", "finished_at"]
+
+
+class JobListItemSerializer(serializers.ModelSerializer):
+    """A job in the history: what, who, when, how long; `live` is its progress body while it runs."""
+
+    title = serializers.SerializerMethodField()
+    created_by = serializers.SerializerMethodField()
+    duration_seconds = serializers.SerializerMethodField()
+    live = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Job
+        fields = ["job_id", "job_type", "title", "title_params", "status", "attempt", "created_by", "created_at",
+                  "started_at", "finished_at", "duration_seconds", "error_message", "error_code", "error_params",
+                  "live"]
+
+    def get_title(self, job: Job) -> str:
+        return job.title or job.job_type.replace("_", " ").capitalize()  # jobs from before titles
+
+    def get_created_by(self, job: Job) -> dict | None:
+        if job.created_by_id is None:
+            return None
+        return {"id": job.created_by_id, "username": job.created_by_name}
+
+    def get_duration_seconds(self, job: Job) -> float | None:
+        if job.started_at is None or job.finished_at is None:
+            return None
+        return round((job.finished_at - job.started_at).total_seconds(), 3)
+
+    def get_live(self, job: Job) -> dict | None:
+        return self.context["live"].get(job_ref(job))
+
+
+class JobPage(KeysetPage):
+    ordering = ("-created_at", "-job_id")
+
+
+class JobListApi(ListAPIView):
+    """The history, newest first: `?job_type=`, `?status=`. One statement for the page, one
+    Redis round trip for the live progress of its running jobs."""
+
+    permission_classes = [IsStaff]
+    pagination_class = JobPage
+
+    class FilterSerializer(serializers.Serializer):
+        job_type = serializers.CharField(required=False, allow_blank=True, max_length=64)
+        status = serializers.ChoiceField(choices=JobStatus.choices, required=False, allow_blank=True)
+
+        class Meta:
+            ref_name = "JobListFilters"
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: JobListItemSerializer(many=True)})
+    def get(self, request, *args, **kwargs):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        page = self.paginate_queryset(job_list(tenant_id=request.user.tenant_id, **filters.validated_data))
+        live = progress.progress_live([job_ref(job) for job in page if job.status in progress.RUNNING])
+        return self.get_paginated_response(JobListItemSerializer(page, many=True, context={"live": live}).data)
 
 
 class JobDetailApi(APIView):
@@ -56,14 +117,15 @@ class JobRetryApi(APIView):
         return Response({"job_id": str(job.job_id), "attempt": job.attempt}, status=status.HTTP_202_ACCEPTED)
 
 
-def job_create_response(request, *, job_type: str, payload, category: JobCategory) -> Response:
+def job_create_response(request, *, job_type: str, payload, category: JobCategory, title: str = "",
+                        title_params: dict | None = None) -> Response:
     """Create a job of an allowed category; a bad payload raises PayloadInvalid (400 with its code)."""
     handler = handler_get(job_type)
     if handler.category != category:
         raise PayloadInvalid("job_type_not_here", f"job_type {job_type!r} cannot be started here.",
                              {"job_type": job_type})
     job = services.job_create(tenant_id=request.user.tenant_id, job_type=job_type, payload=payload,
-                              created_by_id=request.user.user_id)
+                              created_by_id=request.user.user_id, title=title, title_params=title_params)
     return Response({"job_id": str(job.job_id)}, status=status.HTTP_202_ACCEPTED)
 
 

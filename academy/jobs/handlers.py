@@ -36,7 +36,9 @@ class PayloadInvalid(ApplicationError):
 class JobHandler:
     """validate(payload) returns the cleaned payload or raises PayloadInvalid.
     run(job, reporter) returns the JSON-serialisable result.
-    summarize(result) returns a small version of a large result for Redis."""
+    summarize(result) returns a small version of a large result for Redis.
+    title(payload) returns the job's name for people and its params, {"title": "Short-answer
+    grading: 30 submissions x 5 questions", "title_params": {...}}; clients localise it by job_type."""
 
     job_type: str
     steps: Sequence[tuple[str, float]]
@@ -44,6 +46,7 @@ class JobHandler:
     run: Callable[["Job", "ProgressReporter"], Any]
     validate: Callable[[Any], Any] = lambda payload: payload
     summarize: Callable[[Any], Any] | None = None
+    title: Callable[[Any], dict] | None = None
 
 
 def failures_summary(*, listed: int) -> Callable[[dict], dict]:

@@ -22,6 +22,12 @@ class Job(TaskRow):
     payload = models.JSONField(default=dict, blank=True)
     result = models.JSONField(null=True, blank=True)
     error_message = models.TextField(blank=True, default="")
+    # What clients localise: the English error_message's code and its values (academy/errors.py).
+    error_code = models.CharField(max_length=64, blank=True, default="")
+    error_params = models.JSONField(default=dict, blank=True)
+    # A name people read in the history (never the UUID); title_params fill its localised form.
+    title = models.CharField(max_length=200, blank=True, default="")
+    title_params = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [

@@ -5,10 +5,12 @@ import uuid
 
 import orjson
 from django.conf import settings
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from academy.jobs.handlers import handler_get
 from academy.jobs.models import Job, JobStatus
-from academy.progress.api import KIND_JOB, TaskRef, TaskState
+from academy.progress.api import KIND_JOB, TaskRef, TaskState, error_fields, error_render, step_code
+from academy.tenants.models import User
 
 
 def job_ref(job: Job) -> TaskRef:
@@ -31,6 +33,23 @@ def job_get(*, tenant_id: int, job_id: str) -> Job | None:
     return Job.objects.filter(tenant_id=tenant_id, job_id=job_id).first()
 
 
+def job_list(*, tenant_id: int, job_type: str = "", status: str = "", created_by_id: int | None = None
+             ) -> QuerySet[Job]:
+    """Return the tenant's jobs for the history, without payloads and results (they can be MBs).
+
+    One statement per page: the creator's name comes by a correlated subquery, not a query per row.
+    """
+    jobs = Job.objects.filter(tenant_id=tenant_id).defer("payload", "result")
+    if job_type:
+        jobs = jobs.filter(job_type=job_type)
+    if status:
+        jobs = jobs.filter(status=status)
+    if created_by_id is not None:
+        jobs = jobs.filter(created_by_id=created_by_id)
+    creator = User.objects.filter(pk=OuterRef("created_by_id")).values("username")[:1]
+    return jobs.annotate(created_by_name=Subquery(creator))
+
+
 def job_result_json(job: Job) -> str:
     """Return the result as Redis holds it: all of it, or a summary and a reference when large."""
     raw = orjson.dumps(job.result)
@@ -49,12 +68,14 @@ def job_state(job: Job) -> TaskState:
         fields["result"] = job_result_json(job)
     elif job.status == JobStatus.FAILED:
         fields["error_message"] = job.error_message
+        fields.update(error_fields(code=job.error_code, params=job.error_params))
     return TaskState(status=job.status, attempt=job.attempt, fields=fields)
 
 
 def job_progress_render(job_id: str, state: TaskState) -> dict:
     """Return the public progress body of a job (the web app's contract) from its stored state."""
     step = state.step
+    code, params = step_code(step.get("name", ""))
     body = {
         "job_id": job_id,
         "job_type": state.fields.get("job_type", ""),
@@ -64,6 +85,8 @@ def job_progress_render(job_id: str, state: TaskState) -> dict:
             "step_index": int(step.get("index") or 0),
             "step_total": int(step.get("total") or 0),
             "step_name_display": step.get("name", ""),
+            "step_code": code,
+            "step_params": params,
             "step_percent": int(step.get("percent") or 0),
             "remaining_seconds": state.remaining_seconds,
         },
@@ -72,4 +95,5 @@ def job_progress_render(job_id: str, state: TaskState) -> dict:
         body["result"] = orjson.loads(state.fields.get("result") or "null")
     elif state.status == JobStatus.FAILED:
         body["error_message"] = state.fields.get("error_message", "")
+        body.update(error_render(state.fields))
     return body

@@ -13,11 +13,19 @@ def job_enqueue(job: Job) -> None:
     job_run.delay(str(job.job_id), job.attempt)
 
 
-def job_create(*, tenant_id: int, job_type: str, payload: dict, created_by_id: int | None = None) -> Job:
-    """Validate the payload, save the job PENDING and queue it once committed."""
-    cleaned = handler_get(job_type).validate(payload)
+def job_create(*, tenant_id: int, job_type: str, payload: dict, created_by_id: int | None = None,
+               title: str = "", title_params: dict | None = None) -> Job:
+    """Validate the payload, save the job PENDING and queue it once committed.
+
+    The title is the caller's, else the handler's from the payload.
+    """
+    handler = handler_get(job_type)
+    cleaned = handler.validate(payload)
+    if not title and handler.title is not None:
+        described = handler.title(cleaned)
+        title, title_params = described["title"], described["title_params"]
     return progress.task_create(kind=progress.KIND_JOB, tenant_id=tenant_id, job_type=job_type, payload=cleaned,
-                                created_by_id=created_by_id)
+                                created_by_id=created_by_id, title=title[:200], title_params=title_params or {})
 
 
 def job_mark_processing(*, job_id: str, attempt: int) -> Job | None:

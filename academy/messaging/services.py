@@ -77,7 +77,16 @@ def message_send_start(*, tenant_id: int, body: str, subject: str = "", recipien
         )
         # The job is queued on commit, so the worker always finds the deliveries.
         return job_create(tenant_id=tenant_id, job_type=MESSAGE_JOB_TYPE, payload={"message_id": message.pk},
-                          created_by_id=created_by_id)
+                          created_by_id=created_by_id, **_message_title(subject=subject, body=body,
+                                                                         recipients=len(targets)))
+
+
+def _message_title(*, subject: str, body: str, recipients: int) -> dict:
+    """Return the job's title: the subject, else the body's first line, cut short."""
+    text = subject or body.strip().splitlines()[0]
+    text = text if len(text) <= 60 else text[:59] + "…"
+    return {"title": f"Message: {text} ({recipients} recipients)",
+            "title_params": {"text": text, "recipients": recipients}}
 
 
 def _text_clean(*, body: Any, subject: Any) -> tuple[str, str]:

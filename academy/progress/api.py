@@ -27,14 +27,16 @@ from academy.progress.models import TaskRow
 from academy.progress.reconcile import STUCK_REASON
 from academy.progress.registry import TaskKind, kind_get, kind_register
 from academy.progress.reporter import ProgressReporter
-from academy.progress.selectors import active_tasks, attempt_ended, progress_get
+from academy.progress.publish import unpublish
+from academy.progress.selectors import active_tasks, attempt_ended, progress_get, progress_live
 from academy.progress.statuses import RUNNING, TERMINAL, Status
+from academy.progress.steps import error_fields, error_render, step_code
 from academy.progress.types import KIND_JOB, KIND_VIDEO, TaskCancelled, TaskRef, TaskState
 
 __all__ = [
     "KIND_JOB", "KIND_VIDEO", "RETRYABLE", "RUNNING", "STUCK_REASON", "TERMINAL",
     "ProgressReporter", "Status", "TaskCancelled", "TaskKind", "TaskRef", "TaskRow", "TaskState",
-    "active_tasks", "attempt_ended", "kind_get", "kind_register", "ping", "progress_get", "redis_used_memory",
-    "task_cancel", "task_create", "task_fail", "task_finish", "task_mark_processing",
-    "task_requeue", "task_retry", "task_stuck",
+    "active_tasks", "attempt_ended", "error_fields", "error_render", "kind_get", "kind_register", "ping",
+    "progress_get", "progress_live", "redis_used_memory", "step_code", "task_cancel", "task_create", "task_fail",
+    "task_finish", "task_mark_processing", "task_requeue", "task_retry", "task_stuck", "unpublish",
 ]

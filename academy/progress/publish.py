@@ -42,3 +42,12 @@ def publish(ref: TaskRef, state: TaskState, *, only_if_exists: bool = False, ind
 def publish_on_commit(ref: TaskRef, state: TaskState) -> None:
     """Publish once the surrounding transaction commits: a rolled-back row is never shown."""
     transaction.on_commit(lambda: publish(ref, state))
+
+
+def unpublish(ref: TaskRef) -> None:
+    """Forget a deleted task in Redis; never raise (a failed delete is logged and counted)."""
+    try:
+        store.state_delete(ref)
+    except redis.RedisError as exc:
+        REDIS_ERRORS.labels("publish").inc()
+        logger.warning("progress unpublish failed for %s: %s", ref, exc)

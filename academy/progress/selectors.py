@@ -116,3 +116,15 @@ def active_tasks(tenant_id: int, *, limit: int = 200) -> list[tuple[TaskRef, flo
             store.active_remove(ref, pipeline=pipe)
         pipe.execute()
     return out
+
+
+def progress_live(refs: list[TaskRef]) -> dict[TaskRef, dict]:
+    """Return the public progress body of each task Redis holds: one round trip, no SQL.
+
+    For lists: the caller already has the rows, so a task Redis lost is left out, not loaded.
+    """
+    if not refs:
+        return {}
+    states = store.states_read(refs)
+    return {ref: kind_get(ref.kind).render(ref.task_id, state)
+            for ref, state in zip(refs, states) if state is not None and state.exists}

@@ -127,3 +127,10 @@ def active_list(tenant_id: int, *, limit: int = 200) -> list[tuple[str, float]]:
     """Return (member, started_at) of a tenant's running tasks, oldest first."""
     return get_redis().zrange(active_key(tenant_id), 0, limit - 1, withscores=True)
 
+
+def state_delete(ref: TaskRef) -> None:
+    """Delete a task's keys and its active-index entry in one round trip."""
+    pipe = get_redis().pipeline(transaction=True)
+    pipe.delete(*task_keys(ref))
+    active_remove(ref, pipeline=pipe)
+    pipe.execute()

@@ -49,7 +49,16 @@ def import_run(job, reporter) -> dict:
         raise JobFailed(exc.reason) from None
 
 
+def import_title(payload: dict, *, filename: str = "") -> dict:
+    """Return the job's title (and its params): the roster's file name; a dry run says so."""
+    name = filename[-100:]
+    title = f"Student import: {name}" if name else "Student import"
+    return {"title": title + (" (dry run)" if payload["dry_run"] else ""),
+            "title_params": {"filename": name, "dry_run": payload["dry_run"]}}
+
+
 handler_register(JobHandler(
+    title=import_title,
     job_type=IMPORT_JOB_TYPE,
     steps=IMPORT_STEPS,
     category=JobCategory.IMPORT,

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from typing import NamedTuple, Sequence
 
-from django.db import connection
-from django.db.models import QuerySet
+import re
 
-from academy.students.models import Student
+from django.db import connection
+from django.db.models import Prefetch, Q, QuerySet
+
+from academy.students.models import Parent, Student
 
 
 class IdentityMatch(NamedTuple):
@@ -18,9 +20,50 @@ class IdentityMatch(NamedTuple):
     deleted: bool
 
 
-def student_list(*, tenant_id: int) -> QuerySet[Student]:
-    """Return the tenant's active students, oldest first."""
-    return Student.objects.active().filter(tenant_id=tenant_id).order_by("id")
+_PHONE_WORD = re.compile(r"[0-9+().-]+")
+
+
+def _search(q: str, *, text_fields: Sequence[str], phone_fields: Sequence[str]) -> Q:
+    """Return the filter for a search box: any word in a text field, digits in a phone field."""
+    condition = Q()
+    for word in q.split():
+        match = Q()
+        for field in text_fields:
+            match |= Q(**{f"{field}__icontains": word})
+        # "010-1234" and "+82" find 01012345678: phones are stored as digits only.
+        digits = re.sub(r"\D", "", word)
+        if len(digits) >= 3 and _PHONE_WORD.fullmatch(word):
+            for field in phone_fields:
+                match |= Q(**{f"{field}__contains": digits})
+        condition &= match
+    return condition
+
+
+def student_list(*, tenant_id: int, q: str = "", grade: int | None = None, deleted: bool | None = False
+                 ) -> QuerySet[Student]:
+    """Return the tenant's students: active (deleted=False), soft-deleted (True) or both (None).
+
+    `q` matches name, school or class, and digits of the student's or parent's phone.
+    """
+    students = Student.objects.filter(tenant_id=tenant_id)
+    if deleted is not None:
+        students = students.filter(deleted_at__isnull=not deleted)
+    if grade is not None:
+        students = students.filter(grade=grade)
+    if q:
+        students = students.filter(_search(q, text_fields=("name", "school", "class_name"),
+                                           phone_fields=("phone", "parent_phone")))
+    return students
+
+
+def parent_list(*, tenant_id: int, q: str = "") -> QuerySet[Parent]:
+    """Return the tenant's parents, each with their active students (one more statement per page)."""
+    parents = Parent.objects.filter(tenant_id=tenant_id)
+    if q:
+        parents = parents.filter(
+            _search(q, text_fields=("students__name",), phone_fields=("phone",))).distinct()
+    children = Student.objects.active().only("id", "name", "grade", "parent_id").order_by("name", "id")
+    return parents.prefetch_related(Prefetch("students", queryset=children, to_attr="active_students"))
 
 
 def student_identities_find(*, tenant_id: int, keys: Sequence[tuple[str, str]]) -> list[IdentityMatch]:

@@ -13,6 +13,7 @@ from django.core.files.storage import default_storage
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
+from academy.errors import ApplicationError
 from academy.students.models import Parent, Student, StudentNumberCounter
 from academy.students.parsing import (
     FIELDS,
@@ -396,3 +397,27 @@ def student_soft_delete(*, tenant_id: int, student_ids: Sequence[int]) -> int:
         count = students.update(deleted_at=timezone.now())
         User.objects.filter(pk__in=user_ids).update(is_active=False)
     return count
+
+
+def student_restore(*, tenant_id: int, student_id: int) -> Student | None:
+    """Restore a soft-deleted student and reactivate their account; return it, or None if none.
+
+    Raise ApplicationError("student_restore_conflict") when an active student already has
+    the same name and parent phone (an import since the deletion created them again).
+    """
+    with transaction.atomic():
+        student = (Student.objects.select_for_update()
+                   .filter(tenant_id=tenant_id, pk=student_id, deleted_at__isnull=False).first())
+        if student is None:
+            return None
+        if Student.objects.active().filter(tenant_id=tenant_id, name=student.name,
+                                           parent_phone=student.parent_phone).exists():
+            raise ApplicationError(
+                "student_restore_conflict",
+                f"An active student named {student.name} with this parent phone already exists.",
+                {"name": student.name, "parent_phone": student.parent_phone}, status=409)
+        student.deleted_at = None
+        student.save(update_fields=["deleted_at", "updated_at"])
+        if student.user_id is not None:
+            User.objects.filter(pk=student.user_id).update(is_active=True)
+    return student

@@ -12,20 +12,91 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from academy.errors import ApplicationError, error_response, method_not_allowed
+from academy.pagination import KeysetPage
 from academy.progress import api as progress
 from academy.tenants.permissions import IsStaff
 from academy.uploads import SizeLimitUploadHandler
 from academy.videos import services
 from academy.videos.models import Video, VideoStatus
 from academy.videos.playback import playback_file, playback_urls
-from academy.videos.selectors import video_get, video_progress_render
+from academy.videos.selectors import video_get, video_list, video_progress_render, video_ref
+
+
+class VideoProgressApi(APIView):
+    """Token -> one Redis round trip -> response. SQL only on a cache miss (single-flight)."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request, video_id: int):
+        # video_id is canonical (the path converter): one spelling, one Redis key.
+        state = progress.progress_get(progress.TaskRef(request.user.tenant_id, progress.KIND_VIDEO, str(video_id)))
+        if state is None:
+            raise NotFound
+        return Response(video_progress_render(str(video_id), state))
+
+
+class VideoOutputSerializer(serializers.ModelSerializer):
+    playback_url = serializers.SerializerMethodField()
+    poster_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Video
+        fields = ["id", "title", "status", "attempt", "hls_path", "duration", "error_reason", "error_code",
+                  "error_params", "created_at", "updated_at", "playback_url", "poster_url"]
+
+    def _url(self, video: Video, which: int) -> str | None:
+        if video.status != VideoStatus.READY:
+            return None
+        urls = playback_urls(tenant_id=video.tenant_id, video_id=video.pk, attempt=video.attempt)
+        return self.context["request"].build_absolute_uri(urls[which])
+
+    def get_playback_url(self, video: Video) -> str | None:
+        return self._url(video, 0)
+
+    def get_poster_url(self, video: Video) -> str | None:
+        return self._url(video, 1) if video.poster_path else None
+
+
+class VideoListItemSerializer(VideoOutputSerializer):
+    """A video in the library; `live` is its progress body while it encodes."""
+
+    live = serializers.SerializerMethodField()
+
+    class Meta(VideoOutputSerializer.Meta):
+        fields = VideoOutputSerializer.Meta.fields + ["started_at", "finished_at", "live"]
+
+    def get_live(self, video: Video) -> dict | None:
+        return self.context["live"].get(video_ref(video))
+
+
+class VideoPage(KeysetPage):
+    ordering = ("-id",)  # ids grow with creation: newest first
 
 
 class VideoUploadApi(APIView):
-    """Multipart upload -> storage (size checked while it streams) -> PENDING row -> encoding queued."""
+    """POST: multipart upload -> storage (size checked while it streams) -> PENDING row -> encoding queued.
+    GET: the library, newest first (`?q=` title words, `?status=`): one statement for the page,
+    one Redis round trip for the live progress of its encoding videos."""
 
     permission_classes = [IsStaff]
     parser_classes = [MultiPartParser]
+
+    class FilterSerializer(serializers.Serializer):
+        q = serializers.CharField(required=False, allow_blank=True, max_length=100)
+        status = serializers.ChoiceField(choices=VideoStatus.choices, required=False, allow_blank=True)
+
+        class Meta:
+            ref_name = "VideoListFilters"
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: VideoListItemSerializer(many=True)})
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        paginator = VideoPage()
+        page = paginator.paginate_queryset(video_list(tenant_id=request.user.tenant_id, **filters.validated_data),
+                                           request, view=self)
+        live = progress.progress_live([video_ref(video) for video in page if video.status in progress.RUNNING])
+        data = VideoListItemSerializer(page, many=True, context={"request": request, "live": live}).data
+        return paginator.get_paginated_response(data)
 
     class InputSerializer(serializers.Serializer):
         # Empty files pass: the worker fails them with a reason the user can read.
@@ -48,47 +119,24 @@ class VideoUploadApi(APIView):
         return Response({"id": video.pk, "status": video.status}, status=status.HTTP_201_CREATED)
 
 
-class VideoProgressApi(APIView):
-    """Token -> one Redis round trip -> response. SQL only on a cache miss (single-flight)."""
-
-    @extend_schema(responses={200: dict})
-    def get(self, request, video_id: int):
-        # video_id is canonical (the path converter): one spelling, one Redis key.
-        state = progress.progress_get(progress.TaskRef(request.user.tenant_id, progress.KIND_VIDEO, str(video_id)))
-        if state is None:
-            raise NotFound
-        return Response(video_progress_render(str(video_id), state))
-
-
-class VideoOutputSerializer(serializers.ModelSerializer):
-    playback_url = serializers.SerializerMethodField()
-    poster_url = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Video
-        fields = ["id", "title", "status", "attempt", "hls_path", "duration", "error_reason", "created_at",
-                  "updated_at", "playback_url", "poster_url"]
-
-    def _url(self, video: Video, which: int) -> str | None:
-        if video.status != VideoStatus.READY:
-            return None
-        urls = playback_urls(tenant_id=video.tenant_id, video_id=video.pk, attempt=video.attempt)
-        return self.context["request"].build_absolute_uri(urls[which])
-
-    def get_playback_url(self, video: Video) -> str | None:
-        return self._url(video, 0)
-
-    def get_poster_url(self, video: Video) -> str | None:
-        return self._url(video, 1) if video.poster_path else None
-
-
 class VideoDetailApi(APIView):
+    def get_permissions(self):
+        # Reading is for every member; deleting is staff work.
+        return [IsStaff()] if self.request.method == "DELETE" else super().get_permissions()
+
     @extend_schema(responses={200: VideoOutputSerializer})
     def get(self, request, video_id: int):
         video = video_get(tenant_id=request.user.tenant_id, video_id=video_id)
         if video is None:
             raise NotFound
         return Response(VideoOutputSerializer(video, context={"request": request}).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, video_id: int):
+        """Delete a video that is not encoding, with its files (409 task_running while it encodes)."""
+        if not services.video_delete(tenant_id=request.user.tenant_id, video_id=video_id):
+            raise NotFound
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class VideoRetryApi(APIView):

@@ -21,6 +21,9 @@ class Video(TaskRow):
     poster_path = models.CharField(max_length=500, blank=True, default="")
     duration = models.FloatField(null=True, blank=True)
     error_reason = models.TextField(blank=True, default="")
+    # What clients localise: the English error_reason's code and its values (academy/errors.py).
+    error_code = models.CharField(max_length=64, blank=True, default="")
+    error_params = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [

@@ -1,7 +1,9 @@
 """Reads of videos: DB side (detail, progress-store mirror) and the progress rendering."""
 from __future__ import annotations
 
-from academy.progress.api import KIND_VIDEO, TaskRef, TaskState
+from django.db.models import QuerySet
+
+from academy.progress.api import KIND_VIDEO, TaskRef, TaskState, error_fields, error_render, step_code
 from academy.videos.models import Video, VideoStatus
 
 
@@ -22,6 +24,16 @@ def video_get(*, tenant_id: int, video_id: int | str) -> Video | None:
     return Video.objects.filter(tenant_id=tenant_id, pk=video_id).first()
 
 
+def video_list(*, tenant_id: int, status: str = "", q: str = "") -> QuerySet[Video]:
+    """Return the tenant's library: `q` matches the title, `status` filters. One statement a page."""
+    videos = Video.objects.filter(tenant_id=tenant_id)
+    if status:
+        videos = videos.filter(status=status)
+    for word in q.split():
+        videos = videos.filter(title__icontains=word)
+    return videos
+
+
 def video_state(video: Video) -> TaskState:
     """Return the progress-store state that mirrors a video row."""
     fields: dict[str, str] = {}
@@ -32,6 +44,7 @@ def video_state(video: Video) -> TaskState:
         }
         if video.status == VideoStatus.FAILED:
             fields["error_reason"] = video.error_reason
+            fields.update(error_fields(code=video.error_code, params=video.error_params))
     return TaskState(status=video.status, attempt=video.attempt, fields=fields)
 
 
@@ -39,6 +52,7 @@ def video_progress_render(video_id: str, state: TaskState) -> dict:
     """Return the public progress body of a video (the web app's contract) from its stored state."""
     step = state.step
     ready = state.status == VideoStatus.READY
+    code, params = step_code(step.get("name", ""))
     body = {
         "id": int(video_id),
         "status": state.status,
@@ -47,6 +61,8 @@ def video_progress_render(video_id: str, state: TaskState) -> dict:
         "encoding_step_index": int(step.get("index") or 0),
         "encoding_step_total": int(step.get("total") or 0),
         "encoding_step_name": step.get("name", ""),
+        "encoding_step_code": code,
+        "encoding_step_params": params,
         "encoding_step_percent": int(step.get("percent") or 0),
     }
     if state.terminal:
@@ -55,4 +71,5 @@ def video_progress_render(video_id: str, state: TaskState) -> dict:
         body["duration"] = float(duration) if duration else None
         if state.status == VideoStatus.FAILED:
             body["error_reason"] = state.fields.get("error_reason", "")
+            body.update(error_render(state.fields))
     return body

@@ -1,9 +1,13 @@
 """Writes of videos: upload and the kind-specific fields; the lifecycle itself is progress's."""
 from __future__ import annotations
 
+from django.db import transaction
+
+from academy.errors import ApplicationError
 from academy.progress import api as progress
 from academy.videos import storage
 from academy.videos.models import Video
+from academy.videos.selectors import video_ref
 
 
 def video_enqueue(video: Video) -> None:
@@ -60,3 +64,30 @@ def video_cancel(*, tenant_id: int, video_id: int) -> Video | None:
 def video_retry(*, tenant_id: int, video_id: int) -> Video | None:
     """Start a new attempt of a FAILED, CANCELLED or stuck video; None when it may not be retried."""
     return progress.task_retry(kind=progress.KIND_VIDEO, tenant_id=tenant_id, task_id=video_id)
+
+
+def video_delete(*, tenant_id: int, video_id: int) -> bool:
+    """Delete a video that is not encoding, its files and its progress; return whether there was one.
+
+    Raise ApplicationError("task_running", 409) while it is PENDING or PROCESSING: a worker
+    would write files after the delete. Cancel it first.
+    """
+    with transaction.atomic():
+        video = Video.objects.select_for_update().filter(tenant_id=tenant_id, pk=video_id).first()
+        if video is None:
+            return False
+        if video.status in progress.RUNNING:
+            raise ApplicationError("task_running", "The video is still encoding: cancel it before deleting it.",
+                                   {"status": video.status}, status=409)
+        ref, source = video_ref(video), video.source
+        video.delete()
+
+        def forget() -> None:
+            # After commit: a rolled-back delete keeps its files.
+            storage.tree_delete(storage.video_prefix(tenant_id=tenant_id, video_id=video_id))
+            if source:
+                storage.source_delete(source)
+            progress.unpublish(ref)
+
+        transaction.on_commit(forget)
+    return True

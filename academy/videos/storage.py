@@ -24,13 +24,18 @@ def source_name(*, tenant_id: int) -> str:
     return f"videos/{int(tenant_id)}/sources/{uuid.uuid4().hex}"
 
 
+def video_prefix(*, tenant_id: int, video_id: int) -> str:
+    """Return the folder of all of a video's output, every attempt's, ending in a slash."""
+    return f"videos/{int(tenant_id)}/{int(video_id)}/"
+
+
 def output_prefix(*, tenant_id: int, video_id: int, attempt: int) -> str:
     """Return the folder of one attempt's HLS output, ending in a slash.
 
     Attempts get folders of their own, so a retry never overwrites what a player of the
     previous attempt may still be reading.
     """
-    return f"videos/{int(tenant_id)}/{int(video_id)}/a{int(attempt)}/"
+    return f"{video_prefix(tenant_id=tenant_id, video_id=video_id)}a{int(attempt)}/"
 
 
 def source_save(*, tenant_id: int, file) -> str:

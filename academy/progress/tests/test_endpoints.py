@@ -50,8 +50,10 @@ def test_video_progress_running_and_finished_with_zero_sql(member, api, django_a
     assert body["encoding_step_index"] == 2 and body["encoding_step_total"] == 3
     assert body["encoding_step_name"] == "transcode 720p" and body["encoding_step_percent"] == 55
     assert body["encoding_progress"] == int(100 * (1 + 8 * 0.55) / 10)
+    assert (body["encoding_step_code"], body["encoding_step_params"]) == ("transcode", {"renditions": ["720p"]})
     assert set(body) == {"id", "status", "encoding_progress", "encoding_remaining_seconds", "encoding_step_index",
-                         "encoding_step_total", "encoding_step_name", "encoding_step_percent"}
+                         "encoding_step_total", "encoding_step_name", "encoding_step_percent", "encoding_step_code",
+                         "encoding_step_params"}
 
     video_services.video_complete(video_id=video.pk, attempt=1, hls_path="videos/1/hls/master.m3u8", duration=5.0)
     with django_assert_num_queries(0):
@@ -68,6 +70,7 @@ def test_job_progress_running_and_finished_with_zero_sql(member, api, django_ass
         body = client.get(f"/api/v1/jobs/{job.job_id}/progress/").json()
     assert body["status"] == "PROCESSING" and body["job_type"] == "excel_student_import"
     assert body["progress"]["step_index"] == 2 and body["progress"]["step_name_display"] == "creating students"
+    assert (body["progress"]["step_code"], body["progress"]["step_params"]) == ("creating_students", {})
     assert body["progress"]["step_percent"] == 10 and body["progress"]["step_total"] == 3
 
     job_services.job_complete(job_id=str(job.job_id), attempt=1, result={"created": 3, "total": 3})
