@@ -82,3 +82,18 @@ def api():
         return client
 
     return make
+
+
+@pytest.fixture
+def pages():
+    """pages(client, url) follows a list endpoint's `next` links and returns every row."""
+
+    def follow(client, url: str) -> list[dict]:
+        rows = []
+        while url:
+            body = client.get(url).json()
+            rows += body["results"]
+            url = body["next"]
+        return rows
+
+    return follow

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from academy.errors import ApplicationError
+from academy.progress import api as progress
 
 
 class KeysetPage(BasePagination):
@@ -100,3 +101,14 @@ class KeysetPage(BasePagination):
             return None
         cursor = base64.urlsafe_b64encode(json.dumps(self.next_values, separators=(",", ":")).encode()).rstrip(b"=")
         return replace_query_param(self.request.build_absolute_uri(), "cursor", cursor.decode())
+
+
+def task_page_response(request, *, view, queryset: QuerySet, paginator: KeysetPage, serializer, ref) -> Response:
+    """Return one page of task rows, each running one with `live`, its progress body.
+
+    One SQL statement for the page and one Redis round trip for all its running tasks.
+    """
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    live = progress.progress_live([ref(row) for row in page if row.status in progress.RUNNING])
+    return paginator.get_paginated_response(serializer(page, many=True, context={"request": request,
+                                                                                   "live": live}).data)

@@ -13,7 +13,7 @@ from academy.jobs.handlers import JobCategory, PayloadInvalid, handler_get
 from academy.jobs.models import Job
 from academy.jobs.models import JobStatus
 from academy.jobs.selectors import job_get, job_list, job_progress_render, job_ref
-from academy.pagination import KeysetPage
+from academy.pagination import KeysetPage, task_page_response
 from academy.progress import api as progress
 from academy.tenants.permissions import IsStaff
 
@@ -90,9 +90,9 @@ class JobListApi(ListAPIView):
     def get(self, request, *args, **kwargs):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        page = self.paginate_queryset(job_list(tenant_id=request.user.tenant_id, **filters.validated_data))
-        live = progress.progress_live([job_ref(job) for job in page if job.status in progress.RUNNING])
-        return self.get_paginated_response(JobListItemSerializer(page, many=True, context={"live": live}).data)
+        return task_page_response(request, view=self, paginator=self.paginator, serializer=JobListItemSerializer,
+                                  queryset=job_list(tenant_id=request.user.tenant_id, **filters.validated_data),
+                                  ref=job_ref)
 
 
 class JobDetailApi(APIView):

@@ -19,5 +19,5 @@ class JobsConfig(AppConfig):
             enqueue=services.job_enqueue,
             parse_id=selectors.job_id_parse,
             error_field="error_message",
-            retry_clear={"result": None, "error_message": ""},
+            retry_clear={"result": None, "error_message": "", "error_code": "", "error_params": {}},
         ))

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from academy.errors import ApplicationError, error_response, method_not_allowed
-from academy.pagination import KeysetPage
+from academy.pagination import KeysetPage, task_page_response
 from academy.progress import api as progress
 from academy.tenants.permissions import IsStaff
 from academy.uploads import SizeLimitUploadHandler
@@ -91,12 +91,9 @@ class VideoUploadApi(APIView):
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        paginator = VideoPage()
-        page = paginator.paginate_queryset(video_list(tenant_id=request.user.tenant_id, **filters.validated_data),
-                                           request, view=self)
-        live = progress.progress_live([video_ref(video) for video in page if video.status in progress.RUNNING])
-        data = VideoListItemSerializer(page, many=True, context={"request": request, "live": live}).data
-        return paginator.get_paginated_response(data)
+        return task_page_response(request, view=self, paginator=VideoPage(), serializer=VideoListItemSerializer,
+                                  queryset=video_list(tenant_id=request.user.tenant_id, **filters.validated_data),
+                                  ref=video_ref)
 
     class InputSerializer(serializers.Serializer):
         # Empty files pass: the worker fails them with a reason the user can read.

@@ -19,5 +19,5 @@ class VideosConfig(AppConfig):
             enqueue=services.video_enqueue,
             parse_id=selectors.video_id_parse,
             error_field="error_reason",
-            retry_clear={"error_reason": "", "hls_path": ""},
+            retry_clear={"error_reason": "", "error_code": "", "error_params": {}, "hls_path": ""},
         ))

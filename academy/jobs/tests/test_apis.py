@@ -7,22 +7,13 @@ from django.utils import timezone
 from academy.jobs import services
 from academy.jobs.models import Job, JobStatus
 from academy.jobs.selectors import job_ref, job_state
-from academy.progress.publish import publish
-from academy.progress.reporter import ProgressReporter
+from academy.progress.api import ProgressReporter
+from academy.progress.testing import publish
 from academy.tenants.models import Role
 
 pytestmark = pytest.mark.django_db
 
 JOBS = "/api/v1/jobs/"
-
-
-def pages(client, url: str) -> list[dict]:
-    rows = []
-    while url:
-        body = client.get(url).json()
-        rows += body["results"]
-        url = body["next"]
-    return rows
 
 
 @pytest.fixture
@@ -61,7 +52,7 @@ def test_one_statement_per_page_whatever_its_size(history, owner, api, page_size
         assert len(client.get(body["next"]).json()["results"]) == page_size
 
 
-def test_newest_first_with_who_when_how_long_and_live_progress(history, owner, api):
+def test_newest_first_with_who_when_how_long_and_live_progress(pages, history, owner, api):
     tenant, user, token = owner
     listed = pages(api(token), f"{JOBS}?page_size=100")
 
@@ -79,7 +70,7 @@ def test_newest_first_with_who_when_how_long_and_live_progress(history, owner, a
     assert "payload" not in done and "result" not in done
 
 
-def test_filters_by_type_and_status(history, owner, api):
+def test_filters_by_type_and_status(pages, history, owner, api):
     client = api(owner[2])
     grading = pages(client, f"{JOBS}?job_type=short_answer_grading&page_size=100")
     assert len(grading) == 74 and {j["job_type"] for j in grading} == {"short_answer_grading"}
@@ -96,7 +87,7 @@ def test_students_and_parents_see_no_history(history, owner, make_member, api, r
     assert response.status_code == 403 and response.json()["code"] == "permission_denied"
 
 
-def test_every_job_gets_a_title_for_people(owner, api, django_capture_on_commit_callbacks):
+def test_every_job_gets_a_title_for_people(pages, owner, api, django_capture_on_commit_callbacks):
     client = api(owner[2])
     response = client.post("/api/v1/ai/jobs/", {"job_type": "short_answer_grading", "payload": {
         "answer_key": [{"question": "1+1", "answer": "2"}, {"question": "2+2", "answer": "4"}],

@@ -34,15 +34,6 @@ def roster(owner, make_member):
     return students
 
 
-def pages(client, url: str) -> list[dict]:
-    rows = []
-    while url:
-        body = client.get(url).json()
-        rows += body["results"]
-        url = body["next"]
-    return rows
-
-
 @pytest.mark.parametrize("page_size", [10, 100])
 def test_one_statement_per_page_of_students_and_two_of_parents(roster, owner, api, page_size,
                                                                django_assert_num_queries):
@@ -58,7 +49,7 @@ def test_one_statement_per_page_of_students_and_two_of_parents(roster, owner, ap
     assert all(len(parent["students"]) == 2 for parent in body["results"])
 
 
-def test_the_roster_pages_through_the_tenants_students_by_name(roster, owner, api):
+def test_the_roster_pages_through_the_tenants_students_by_name(pages, roster, owner, api):
     listed = pages(api(owner[2]), f"{STUDENTS}?page_size=50")
     assert [s["name"] for s in listed] == sorted(s.name for s in roster)
 
@@ -70,11 +61,11 @@ def test_the_roster_pages_through_the_tenants_students_by_name(roster, owner, ap
     ("학생01 학생011", [f"학생011{n}" for n in range(10)]),  # every word must match
     ("nobody", []),
 ])
-def test_search_by_name_or_phone(roster, owner, api, q, expected):
+def test_search_by_name_or_phone(pages, roster, owner, api, q, expected):
     assert [s["name"] for s in pages(api(owner[2]), f"{STUDENTS}?q={q}")] == expected
 
 
-def test_grade_filter_and_bad_filters(roster, owner, api):
+def test_grade_filter_and_bad_filters(pages, roster, owner, api):
     client = api(owner[2])
     assert {s["grade"] for s in pages(client, f"{STUDENTS}?grade=3")} == {3}
     assert len(pages(client, f"{STUDENTS}?grade=3")) == 35
@@ -83,7 +74,7 @@ def test_grade_filter_and_bad_filters(roster, owner, api):
     assert client.get(f"{STUDENTS}?deleted=maybe").json()["code"] == "invalid"
 
 
-def test_delete_lists_as_deleted_and_restore_brings_back(roster, owner, api):
+def test_delete_lists_as_deleted_and_restore_brings_back(pages, roster, owner, api):
     client = api(owner[2])
     student = roster[7]
     assert client.delete(f"{STUDENTS}{student.pk}/").status_code == 204
@@ -120,7 +111,7 @@ def test_restore_refuses_when_the_student_was_imported_again(roster, owner, api)
     assert response.json()["params"] == {"name": student.name, "parent_phone": student.parent_phone}
 
 
-def test_parents_search_by_phone_or_a_childs_name(roster, owner, api):
+def test_parents_search_by_phone_or_a_childs_name(pages, roster, owner, api):
     client = api(owner[2])
     found = client.get(f"{PARENTS}?q=9000-0012").json()["results"]
     assert [(p["phone"], [c["name"] for c in p["students"]]) for p in found] == [
@@ -153,7 +144,7 @@ def test_the_import_template_has_the_korean_headers_the_import_reads(owner, api)
     assert len(parsed.columns) == len(TEMPLATE_COLUMNS)
 
 
-def test_ties_on_the_ordering_never_skip_or_repeat_a_row(owner, api):
+def test_ties_on_the_ordering_never_skip_or_repeat_a_row(pages, owner, api):
     # Forty students named 김민준: more ties than a page holds.
     tenant = owner[0]
     Student.objects.bulk_create([Student(tenant=tenant, ps_number=f"T{n:05d}", name="김민준",

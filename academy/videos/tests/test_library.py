@@ -3,9 +3,8 @@ from urllib.parse import quote
 
 import pytest
 
-from academy.progress.keys import task_keys
-from academy.progress.publish import publish
-from academy.progress.reporter import ProgressReporter
+from academy.progress.api import ProgressReporter
+from academy.progress.testing import publish, task_keys
 from academy.tenants.models import Role
 from academy.videos import services
 from academy.videos.models import Video, VideoStatus
@@ -16,15 +15,6 @@ pytestmark = pytest.mark.django_db
 
 VIDEOS = "/media/videos/"
 NOT_FOUND = {"detail": "Not found.", "code": "not_found", "params": {}}
-
-
-def pages(client, url: str) -> list[dict]:
-    rows = []
-    while url:
-        body = client.get(url).json()
-        rows += body["results"]
-        url = body["next"]
-    return rows
 
 
 def encoding(tenant, title: str) -> Video:
@@ -64,7 +54,7 @@ def test_one_statement_per_page_whatever_its_size(library, owner, api, page_size
         assert len(client.get(body["next"]).json()["results"]) == page_size
 
 
-def test_the_library_lists_poster_title_duration_status_and_live_progress(library, owner, api):
+def test_the_library_lists_poster_title_duration_status_and_live_progress(pages, library, owner, api):
     listed = pages(api(owner[2]), f"{VIDEOS}?page_size=100")
 
     assert len(listed) == 213  # not the other academy's
@@ -79,7 +69,7 @@ def test_the_library_lists_poster_title_duration_status_and_live_progress(librar
     assert "/media/hls/" in ready["poster_url"] and ready["poster_url"].endswith("/poster.jpg")
 
 
-def test_search_by_title_and_status(library, owner, api):
+def test_search_by_title_and_status(pages, library, owner, api):
     client = api(owner[2])
     # Percent-encoded, as browsers send it (the next link keeps it).
     assert len(pages(client, f"{VIDEOS}?q={quote('수학')}&page_size=100")) == 105
