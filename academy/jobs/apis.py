@@ -117,6 +117,23 @@ class JobRetryApi(APIView):
         return Response({"job_id": str(job.job_id), "attempt": job.attempt}, status=status.HTTP_202_ACCEPTED)
 
 
+class JobCancelApi(APIView):
+    """Stop a waiting or running job: it ends CANCELLED now; its worker stops at its next progress write."""
+
+    permission_classes = [IsStaff]
+
+    @extend_schema(request=None, responses={202: dict})
+    def post(self, request, job_id: str):
+        found = job_get(tenant_id=request.user.tenant_id, job_id=job_id)
+        if found is None:
+            raise NotFound
+        job = services.job_cancel(tenant_id=request.user.tenant_id, job_id=job_id)
+        if job is None:
+            raise ApplicationError("cancel_not_allowed", "Only a waiting or running job can be cancelled.",
+                                   {"status": found.status}, status=409)
+        return Response({"job_id": str(job.job_id), "status": job.status}, status=status.HTTP_202_ACCEPTED)
+
+
 def job_create_response(request, *, job_type: str, payload, category: JobCategory, title: str = "",
                         title_params: dict | None = None) -> Response:
     """Create a job of an allowed category; a bad payload raises PayloadInvalid (400 with its code)."""

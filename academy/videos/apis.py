@@ -151,6 +151,23 @@ class VideoRetryApi(APIView):
                         status=status.HTTP_202_ACCEPTED)
 
 
+class VideoCancelApi(APIView):
+    """Stop a waiting or running encode: it ends CANCELLED now; the worker kills its ffmpeg within seconds."""
+
+    permission_classes = [IsStaff]
+
+    @extend_schema(request=None, responses={202: dict})
+    def post(self, request, video_id: int):
+        found = video_get(tenant_id=request.user.tenant_id, video_id=video_id)
+        if found is None:
+            raise NotFound
+        video = services.video_cancel(tenant_id=request.user.tenant_id, video_id=video_id)
+        if video is None:
+            raise ApplicationError("cancel_not_allowed", "Only a waiting or encoding video can be cancelled.",
+                                   {"status": found.status}, status=409)
+        return Response({"id": video.pk, "status": video.status}, status=status.HTTP_202_ACCEPTED)
+
+
 def hls_file(request, token: str, path: str):
     """Signed URL -> one HLS file from storage. No bearer header and no SQL: the token is the permission.
 

@@ -104,3 +104,23 @@ def test_every_job_gets_a_title_for_people(pages, owner, api, django_capture_on_
                                               {"submissions": 1, "questions": 2})
     assert titles["message_send"] == ("Message: 내일 휴원합니다 (2 recipients)",
                                       {"text": "내일 휴원합니다", "recipients": 2})
+
+
+def test_cancel_ends_a_running_job_cancelled_once(history, owner, make_member, api,
+                                                  django_capture_on_commit_callbacks):
+    client = api(owner[2])
+    job = history[0]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"{JOBS}{job.job_id}/cancel/")
+
+    assert response.status_code == 202 and response.json() == {"job_id": str(job.job_id), "status": "CANCELLED"}
+    assert client.get(f"{JOBS}{job.job_id}/progress/").json()["status"] == "CANCELLED"
+    again = client.post(f"{JOBS}{job.job_id}/cancel/")
+    assert again.status_code == 409 and again.json()["code"] == "cancel_not_allowed"
+    assert again.json()["params"] == {"status": "CANCELLED"}
+    stranger = make_member()[2]
+    assert api(stranger).post(f"{JOBS}{history[1].job_id}/cancel/").status_code == 404
+    student = make_member(tenant=owner[0], role=Role.STUDENT)[2]
+    assert api(student).post(f"{JOBS}{history[1].job_id}/cancel/").status_code == 403
+    assert Job.objects.get(pk=history[1].pk).status == JobStatus.PROCESSING

@@ -3,6 +3,7 @@ from urllib.parse import quote
 
 import pytest
 
+from academy.progress import reporter as reporter_module
 from academy.progress.api import ProgressReporter
 from academy.progress.testing import publish, task_keys
 from academy.tenants.models import Role
@@ -10,6 +11,7 @@ from academy.videos import services
 from academy.videos.models import Video, VideoStatus
 from academy.videos.selectors import video_ref, video_state
 from academy.videos.tasks import video_encode
+from academy.videos.tests.conftest import ffmpeg_children
 
 pytestmark = pytest.mark.django_db
 
@@ -120,3 +122,36 @@ def test_a_video_still_encoding_is_not_deleted(library, owner, api):
     assert response.json() == {"detail": "The video is still encoding: cancel it before deleting it.",
                                "code": "task_running", "params": {"status": "PROCESSING"}}
     assert Video.objects.filter(pk=video.pk).exists()
+
+
+def test_cancel_through_the_api_kills_the_encode_and_ends_cancelled(upload, clip, owner, make_member, api, settings,
+                                                                   monkeypatch, django_capture_on_commit_callbacks):
+    settings.VIDEO_PROGRESS_INTERVAL = 0
+    client = api(owner[2])
+    video_id = upload(clip).json()["id"]
+    answers = []
+    real_publish = reporter_module.publish
+
+    def publish(ref, state, **kwargs):
+        applied = real_publish(ref, state, **kwargs)
+        if not answers and state.status == "PROCESSING" and state.step.get("name", "").startswith("transcode"):
+            # What a teacher's click does while ffmpeg runs: the worker notices on its next write.
+            with django_capture_on_commit_callbacks(execute=True):
+                answers.append(client.post(f"{VIDEOS}{video_id}/cancel/"))
+        return applied
+
+    monkeypatch.setattr(reporter_module, "publish", publish)
+
+    video_encode(video_id, 1)
+
+    assert answers[0].status_code == 202 and answers[0].json() == {"id": video_id, "status": "CANCELLED"}
+    assert not ffmpeg_children()
+    video = Video.objects.get(pk=video_id)
+    assert (video.status, video.hls_path) == (VideoStatus.CANCELLED, "")
+    assert client.get(f"{VIDEOS}{video_id}/progress/").json()["status"] == "CANCELLED"
+    again = client.post(f"{VIDEOS}{video_id}/cancel/")
+    assert again.status_code == 409 and again.json() == {
+        "detail": "Only a waiting or encoding video can be cancelled.", "code": "cancel_not_allowed",
+        "params": {"status": "CANCELLED"}}
+    assert api(make_member()[2]).post(f"{VIDEOS}{video_id}/cancel/").json() == NOT_FOUND
+    assert client.post(f"{VIDEOS}{video_id}/retry/").json()["attempt"] == 2  # forward: a new attempt
