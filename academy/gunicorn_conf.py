@@ -11,9 +11,13 @@ from prometheus_client import multiprocess
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# Sync workers: the fastest way to serve this request/response API on the machines we measured
-# (the same app under an ASGI server was about 5x slower: each sync middleware hops threads).
-worker_class = "sync"
+# Threaded workers, picked by measurement (`bench/poll/run.py --compare-servers`, 2026-11-26):
+# under gunicorn gthread our polls answered 988 and 1,781 req/s at N = 50 and 500, against
+# 733 and 749 with sync workers and 1,538 and 1,319 with granian's WSGI (whose p99 was 3-4x
+# worse); gthread keeps connections alive, and a slow client holds one thread, not a whole
+# worker. An ASGI server was about 5x slower for this app (each sync middleware hops threads).
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # Connections wait in the kernel's queue rather than being refused under a poll storm
 # (the kernel caps it at net.core.somaxconn).
 backlog = int(os.environ.get("GUNICORN_BACKLOG", "2048"))

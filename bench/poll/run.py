@@ -6,12 +6,17 @@
 
 Starts a throwaway PostgreSQL (pg_stat_statements preloaded) and Redis with
 scripts/services.py, migrates, creates tenants, users, sessions, tokens and running and
-finished jobs and videos through the services, then starts two gunicorn servers with the
-same options (sync workers, academy/gunicorn_conf.py):
+finished jobs and videos through the services, then starts three servers of one kind
+(--server: gunicorn gthread by default, as academy/gunicorn_conf.py; gunicorn sync; granian's
+WSGI) with the same options:
 
   ours      academy.settings         GET /api/v1/jobs/<id>/progress/, /media/videos/<id>/progress/
+  bare      bench.poll.bare_settings GET /bare/<status key>: one Django function view, no apps,
+            no middleware, one HGETALL (the ceiling ours is measured against)
   baseline  bench.poll.settings      GET /bench/baseline/jobs|videos/<id>/progress/
             (session + auth middleware: session row, user row and task row read per poll)
+
+--compare-servers runs ours and bare under every server kind instead (to pick the server).
 
 For each concurrency N, wrk drives N connections against one server at a time (the order
 alternates per N), after a short warm-up, for a bounded window. Per window: requests/s, p50
@@ -208,8 +213,9 @@ def server_command(kind: str, *, port: int, workers: int) -> list[str]:
     command = [PY, "-m", "gunicorn", "academy.wsgi:application", "-c", str(ROOT / "academy" / "gunicorn_conf.py"),
                "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--backlog", "4096",
                "--log-level", "warning", "--chdir", str(ROOT)]
-    if kind == "gunicorn-gthread":
-        command += ["--worker-class", "gthread", "--threads", "4"]
+    # Explicit either way: the product's gunicorn_conf.py picks one of them by default.
+    command += ["--worker-class", "gthread", "--threads", "4"] if kind == "gunicorn-gthread" else [
+        "--worker-class", "sync"]
     return command
 
 
@@ -720,7 +726,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=2, help="seconds of warm-up before each window")
     parser.add_argument("--rounds", type=int, default=3, help="windows per (server, N); the order alternates")
     parser.add_argument("--workers", type=int, default=2, help="worker processes of each server")
-    parser.add_argument("--server", choices=SERVER_KINDS, default="gunicorn-sync",
+    parser.add_argument("--server", choices=SERVER_KINDS, default="gunicorn-gthread",
                         help="the WSGI server every compared endpoint runs under")
     parser.add_argument("--compare-servers", action="store_true",
                         help="ours and bare under each WSGI server kind, no baseline: to pick the server")
@@ -785,7 +791,7 @@ def main() -> int:
             files[which].write_text("".join("\t".join(row) + "\n" for row in targets(data, which)))
         n_tasks = len(targets(data, "ours"))
         print(f"bench/poll: {args.tenants} tenants, {n_tasks} tasks (jobs and videos, half running, half "
-              f"finished); servers: gunicorn, {args.workers} sync workers each", flush=True)
+              f"finished); servers: {args.server}, {args.workers} workers each", flush=True)
 
         files["bare"] = Path(root, "bare.tsv")
         files["bare"].write_text("".join("\t".join(row) + "\n" for row in targets(data, "bare")))
