@@ -27,9 +27,9 @@ urlpatterns = [
     path("api/v1/auth/token/", tenants.TokenObtainApi.as_view(), name="auth-token"),
     path("api/v1/auth/password/", tenants.PasswordChangeApi.as_view(), name="auth-password"),
     # The poll path: plain views for GET (academy/polls.py), DRF for the rest and the schema.
-    path("api/v1/tasks/active/", polls.lean(progress.ActiveTasksApi, polls.tasks_active), name="tasks-active"),
+    path("api/v1/tasks/active/", polls.lean(progress.ActiveTasksApi), name="tasks-active"),
     path("api/v1/jobs/", jobs.JobListApi.as_view(), name="job-list"),
-    path("api/v1/jobs/<uuid_id:job_id>/progress/", polls.lean(jobs.JobProgressApi, polls.job_progress),
+    path("api/v1/jobs/<uuid_id:job_id>/progress/", polls.lean(jobs.JobProgressApi),
          name="job-progress"),
     path("api/v1/jobs/<uuid_id:job_id>/retry/", jobs.JobRetryApi.as_view(), name="job-retry"),
     path("api/v1/jobs/<uuid_id:job_id>/cancel/", jobs.JobCancelApi.as_view(), name="job-cancel"),
@@ -48,7 +48,7 @@ urlpatterns = [
     path("media/videos/<int_id:video_id>/retry/", videos.VideoRetryApi.as_view(), name="video-retry"),
     path("media/videos/<int_id:video_id>/cancel/", videos.VideoCancelApi.as_view(), name="video-cancel"),
     path("media/hls/<str:token>/<path:path>", videos.hls_file, name="video-hls"),
-    path("media/videos/<int_id:video_id>/progress/", polls.lean(videos.VideoProgressApi, polls.video_progress),
+    path("media/videos/<int_id:video_id>/progress/", polls.lean(videos.VideoProgressApi),
          name="video-progress"),
     path("media/videos/<int_id:video_id>/", videos.VideoDetailApi.as_view(), name="video-detail"),
     # Last: everything else is the web app (its assets and its client-side routes).
