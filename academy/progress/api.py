@@ -14,6 +14,7 @@ from __future__ import annotations
 from academy.progress.client import ping, redis_used_memory
 from academy.progress.lifecycle import (
     RETRYABLE,
+    TenantAtCapacity,
     task_cancel,
     task_create,
     task_fail,
@@ -36,6 +37,7 @@ from academy.progress.types import KIND_JOB, KIND_VIDEO, TaskCancelled, TaskRef,
 __all__ = [
     "KIND_JOB", "KIND_VIDEO", "RETRYABLE", "RUNNING", "STUCK_REASON", "TERMINAL",
     "ProgressReporter", "Status", "TaskCancelled", "TaskKind", "TaskRef", "TaskRow", "TaskState",
+    "TenantAtCapacity",
     "active_tasks", "attempt_ended", "error_fields", "error_render", "kind_get", "kind_register", "ping",
     "progress_get", "progress_live", "redis_used_memory", "step_code", "task_cancel", "task_create", "task_fail",
     "task_finish", "task_mark_processing", "task_requeue", "task_retry", "task_stuck", "unpublish",

@@ -58,13 +58,35 @@ def task_create(*, kind: str, tenant_id: int, enqueue: bool = True, **fields) ->
     return row
 
 
-def task_mark_processing(*, kind: str, task_id, attempt: int) -> Any | None:
-    """Move this attempt to PROCESSING; None if the attempt is stale or has ended."""
+class TenantAtCapacity(Exception):
+    """The tenant already runs its maximum of concurrent tasks of this kind; try later."""
+
+
+def _tenant_running(task_kind: TaskKind, row) -> int:
+    """Count the tenant's other PROCESSING rows of this kind, holding the tenant row's lock.
+
+    The lock makes count-then-mark atomic across workers: two tasks of one tenant starting
+    at once cannot both take its last slot.
+    """
+    tenant_model = task_kind.model._meta.get_field("tenant").related_model
+    list(tenant_model.objects.select_for_update().filter(pk=row.tenant_id).values_list("pk"))
+    return (task_kind.model.objects.filter(tenant_id=row.tenant_id, status=Status.PROCESSING)
+            .exclude(pk=row.pk).count())
+
+
+def task_mark_processing(*, kind: str, task_id, attempt: int, tenant_cap: int = 0) -> Any | None:
+    """Move this attempt to PROCESSING; None if the attempt is stale or has ended.
+
+    With a tenant_cap, raise TenantAtCapacity when that many other tasks of this kind of the
+    tenant are PROCESSING (a redelivered run of an already PROCESSING attempt is let through).
+    """
     task_kind = kind_get(kind)
     with transaction.atomic():
         row = _locked(task_kind, task_id)
         if row is None or row.attempt != attempt or row.status not in RUNNING:
             return None
+        if tenant_cap and row.status != Status.PROCESSING and _tenant_running(task_kind, row) >= tenant_cap:
+            raise TenantAtCapacity(row.tenant_id)
         row.status = Status.PROCESSING
         row.started_at = row.started_at or timezone.now()
         row.save(update_fields=["status", "started_at", "updated_at"])

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import queue
+import signal
 import subprocess
 import tempfile
 import threading
@@ -141,7 +142,8 @@ def _duration_from_packets(url: str, *, timeout: float) -> float | None:
         "-show_entries", "packet=pts_time,duration_time", "-of", "csv=p=0", url,
     ]
     try:
-        out = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=True).stdout
+        out = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=True,
+                             preexec_fn=die_with_parent()).stdout
     except (subprocess.TimeoutExpired, subprocess.CalledProcessError):
         return None
     first = last = None
@@ -172,7 +174,8 @@ def probe(
         "-print_format", "json", "-show_format", "-show_streams", url,
     ]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                              preexec_fn=die_with_parent())
     except subprocess.TimeoutExpired:
         raise MediaError("The file took too long to read.") from None
     if done.returncode != 0:
@@ -341,6 +344,28 @@ def _failure_reason(returncode: int, stderr: str) -> str:
     return "The video could not be encoded."
 
 
+def die_with(parent: int) -> None:
+    """Have Linux SIGKILL this process when its parent `parent` dies; exit if it already has."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return  # not Linux: nothing to ask
+    if os.getppid() != parent:
+        os._exit(1)  # the parent died before the request took effect
+
+
+def die_with_parent() -> Callable[[], None]:
+    """Return a preexec_fn that has the child SIGKILLed when this process dies.
+
+    ffmpeg ignores SIGPIPE, so a closed progress pipe does not stop it: without this, an
+    encode whose worker was killed runs on as an orphan, holding a CPU and its temp files.
+    """
+    parent = os.getpid()
+    return lambda: die_with(parent)
+
+
 def _kill(process: subprocess.Popen) -> None:
     """Kill ffmpeg if it still runs and reap it, so it leaves no zombie."""
     if process.poll() is None:
@@ -385,11 +410,9 @@ def encode_hls(
     # stderr goes to a file: it cannot fill a pipe and stall ffmpeg, and its tail is
     # cheap to read afterwards.
     with tempfile.TemporaryFile() as stderr:
-        # If this process dies without cleaning up, ffmpeg's next progress write hits a
-        # closed pipe and SIGPIPE ends it, so it cannot linger as an orphan either.
         process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr,
-            text=True, encoding="utf-8", errors="replace",
+            text=True, encoding="utf-8", errors="replace", preexec_fn=die_with_parent(),
         )
         lines: queue.Queue = queue.Queue()
         reader = threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True)
@@ -460,7 +483,8 @@ def _check(cancel: threading.Event | None, deadline: float | None) -> None:
 
 def _run(command: list[str], *, timeout: float) -> None:
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                              preexec_fn=die_with_parent())
     except subprocess.TimeoutExpired:
         # run() has already killed and reaped ffmpeg.
         raise EncodingTimeout("The video took too long to process.") from None

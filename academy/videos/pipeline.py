@@ -16,7 +16,7 @@ from django.core.files.storage import default_storage
 
 from academy.counters import JOB_DURATION
 from academy.progress.api import ProgressReporter
-from academy.videos import hls, services, storage
+from academy.videos import cleanup, hls, services, storage
 from academy.videos.models import Video
 from academy.videos.selectors import video_ref
 
@@ -34,14 +34,16 @@ STEPS = (("probe", 1), ("transcode", 94), ("poster", 1), ("finalize", 4))
 PROBE, TRANSCODE, POSTER, FINALIZE = range(len(STEPS))
 
 
-def video_encode_run(*, video_id: int, attempt: int, cancel: threading.Event | None = None) -> str:
+def video_encode_run(*, video_id: int, attempt: int, cancel: threading.Event | None = None,
+                     tenant_cap: int = 0) -> str:
     """Encode one attempt of a video; return "READY", "FAILED", "skipped" or "superseded".
 
     Bad input ends FAILED with the reason from hls.MediaError; any other error ends FAILED
     with a generic reason and is logged, so no attempt is left PROCESSING. Setting `cancel`,
-    or the attempt ending elsewhere (reconcile failing it as stuck), kills ffmpeg.
+    or the attempt ending elsewhere (reconcile failing it as stuck), kills ffmpeg. Raise
+    TenantAtCapacity, before any work, when the tenant already runs `tenant_cap` encodes.
     """
-    video = services.video_mark_processing(video_id=video_id, attempt=attempt)
+    video = services.video_mark_processing(video_id=video_id, attempt=attempt, tenant_cap=tenant_cap)
     if video is None:
         return "skipped"  # a stale or redelivered message of an attempt that has ended
     cancel = cancel or threading.Event()
@@ -75,7 +77,9 @@ def _encode(video: Video, *, reporter: ProgressReporter, prefix: str, cancel: th
     reporter.step(PROBE)
     if not video.source or not default_storage.exists(video.source):
         raise hls.MediaError(MISSING_SOURCE)
-    with tempfile.TemporaryDirectory(prefix="academy-video-") as work, \
+    # The folder is named after this process, so a worker starting after a crash can tell it
+    # is a dead one's and delete it (cleanup.video_workdirs_sweep).
+    with tempfile.TemporaryDirectory(prefix=cleanup.workdir_prefix()) as work, \
             storage.source_local(video.source, work) as source:
         info = hls.probe(source, max_duration=settings.VIDEO_MAX_DURATION, timeout=PROBE_TIMEOUT)
         ladder = hls.plan_ladder(info)

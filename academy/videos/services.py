@@ -38,9 +38,13 @@ def video_upload(*, tenant_id: int, title: str, file, created_by_id: int | None 
         raise
 
 
-def video_mark_processing(*, video_id: int, attempt: int) -> Video | None:
-    """Move the video to PROCESSING for this attempt; None if stale or already ended."""
-    return progress.task_mark_processing(kind=progress.KIND_VIDEO, task_id=video_id, attempt=attempt)
+def video_mark_processing(*, video_id: int, attempt: int, tenant_cap: int = 0) -> Video | None:
+    """Move the video to PROCESSING for this attempt; None if stale or already ended.
+
+    With a tenant_cap, raise progress.TenantAtCapacity while the tenant runs that many encodes.
+    """
+    return progress.task_mark_processing(kind=progress.KIND_VIDEO, task_id=video_id, attempt=attempt,
+                                         tenant_cap=tenant_cap)
 
 
 def video_complete(*, video_id: int, attempt: int, hls_path: str, duration: float,

@@ -1,10 +1,18 @@
 """Celery tasks of the video pipeline: take ids, run one attempt of academy.videos.pipeline."""
 from celery import shared_task
+from django.conf import settings
 
 
-@shared_task(name="academy.videos.tasks.video_encode", acks_late=True, reject_on_worker_lost=True)
-def video_encode(video_id: int, attempt: int) -> str:
-    """Encode one attempt of a video to HLS."""
+@shared_task(bind=True, name="academy.videos.tasks.video_encode", acks_late=True, reject_on_worker_lost=True,
+             max_retries=None)
+def video_encode(self, video_id: int, attempt: int) -> str:
+    """Encode one attempt of a video to HLS, or come back later while its tenant is at its cap."""
     from academy.videos.pipeline import video_encode_run
+    from academy.progress.api import TenantAtCapacity
 
-    return video_encode_run(video_id=video_id, attempt=attempt)
+    try:
+        return video_encode_run(video_id=video_id, attempt=attempt,
+                                tenant_cap=settings.VIDEO_TENANT_MAX_CONCURRENT)
+    except TenantAtCapacity:
+        # Back of the line for a while: other tenants' encodes take the free slots meanwhile.
+        raise self.retry(countdown=settings.VIDEO_TENANT_DEFER_SECONDS) from None

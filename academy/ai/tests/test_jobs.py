@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.conf import settings
 
 from academy.ai import grading
 from academy.ai.payload import payload_validate
@@ -19,7 +20,7 @@ URL = "/api/v1/ai/jobs/"
 
 
 def queued_jobs() -> list[tuple[str, str]]:
-    messages = [json.loads(raw) for raw in get_redis().lrange("celery", 0, -1)]
+    messages = [json.loads(raw) for raw in get_redis().lrange(settings.JOBS_QUEUE, 0, -1)]
     return [(m["headers"]["task"], m["headers"]["argsrepr"]) for m in messages]
 
 

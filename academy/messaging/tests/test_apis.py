@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.conf import settings
 
 from academy.jobs.models import Job
 from academy.jobs.tasks import job_run
@@ -18,7 +19,7 @@ URL = "/api/v1/messages/"
 
 def queued_jobs() -> list[tuple[str, str]]:
     """Return (task name, args) of the messages waiting in the real Celery broker."""
-    messages = [json.loads(raw) for raw in get_redis().lrange("celery", 0, -1)]
+    messages = [json.loads(raw) for raw in get_redis().lrange(settings.JOBS_QUEUE, 0, -1)]
     return [(m["headers"]["task"], m["headers"]["argsrepr"]) for m in messages]
 
 

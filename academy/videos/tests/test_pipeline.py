@@ -6,6 +6,7 @@ import threading
 from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from academy.progress import reporter as reporter_module
@@ -83,7 +84,7 @@ def pg_statements(table: str) -> list[tuple[str, int]]:
 
 def queued_encodes() -> list[tuple[str, str]]:
     """Return (task name, args) of the messages waiting in the real Celery broker."""
-    messages = [json.loads(raw) for raw in get_redis().lrange("celery", 0, -1)]
+    messages = [json.loads(raw) for raw in get_redis().lrange(settings.VIDEO_QUEUE, 0, -1)]
     return [(m["headers"]["task"], m["headers"]["argsrepr"]) for m in messages]
 
 
@@ -118,12 +119,14 @@ def test_an_upload_becomes_playable_hls_with_two_sql_writes(upload, clip, owner,
     assert video_encode(video_id, 1) == "READY"  # the Celery task itself, run in this process
 
     # PostgreSQL itself counted what the whole encoding cost it: the mark-processing and
-    # the completion, each a row lock and an update. Progress never reached it.
+    # the completion, each a row lock and an update, plus the count of the tenant's running
+    # encodes (VIDEO_TENANT_MAX_CONCURRENT). Progress never reached it.
     statements = pg_statements("videos_video")
-    assert sum(calls for _, calls in statements) == 4, statements
+    assert sum(calls for _, calls in statements) == 5, statements
     assert sorted(q.split()[0] for q, calls in statements for _ in range(calls)) == [
-        "SELECT", "SELECT", "UPDATE", "UPDATE"]
-    assert all("FOR UPDATE" in q for q, _ in statements if q.startswith("SELECT"))
+        "SELECT", "SELECT", "SELECT", "UPDATE", "UPDATE"]
+    assert sum("FOR UPDATE" in q for q, calls in statements for _ in range(calls)) == 2
+    assert sum("COUNT(" in q.upper() for q, calls in statements for _ in range(calls)) == 1
 
     detail = api(token).get(f"/media/videos/{video_id}/").json()
     assert detail["status"] == "READY" and detail["error_reason"] == "" and detail["attempt"] == 1
@@ -306,7 +309,7 @@ def test_retry_encodes_a_new_attempt_to_ready(upload, clip, owner, make_member, 
     settings.VIDEO_ENCODE_TIMEOUT = 0.001  # the first attempt runs out of time
     video_id = upload(clip).json()["id"]
     assert video_encode(video_id, 1) == "FAILED"
-    get_redis().delete("celery")
+    get_redis().delete(settings.VIDEO_QUEUE)
     settings.VIDEO_ENCODE_TIMEOUT = 60
 
     response = client.post(f"/media/videos/{video_id}/retry/")
