@@ -7,7 +7,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -15,17 +14,9 @@ from django.conf import settings
 from academy.ai import grading
 from academy.ai.tests.test_grading import _synthetic_exam
 from academy.jobs.models import Job
+from academy.tests.stack import database_url
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def _database_url() -> str:
-    """Return a URL of the database this test runs on (pytest-django's test database)."""
-    db = settings.DATABASES["default"]
-    credentials = quote(db["USER"] or "", safe="")
-    if db.get("PASSWORD"):
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    return f"postgres://{credentials}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{quote(db['NAME'], safe='')}"
 
 
 def _die_with_parent() -> None:
@@ -43,7 +34,7 @@ def celery_worker(transactional_db, tmp_path):
     """Start `celery -A academy worker` on the test database and this Redis; stop it afterwards."""
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "SECRET_KEY": settings.SECRET_KEY,
