@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import transaction
+from django.conf import settings
 from django.db.models import F
 
 from academy.progress import api as progress
@@ -19,9 +20,11 @@ from academy.progress import testing
 
 
 def queued() -> list[tuple[str, str]]:
-    """Return (task name, args) of the runs waiting in the real Celery broker."""
+    """Return (task name, args) of the runs waiting in the real Celery broker (both queues)."""
+    client = testing.redis_client()
     return [(m["headers"]["task"], m["headers"]["argsrepr"])
-            for m in map(json.loads, testing.redis_client().lrange("celery", 0, -1))]
+            for queue in (settings.JOBS_QUEUE, settings.VIDEO_QUEUE)
+            for m in map(json.loads, client.lrange(queue, 0, -1))]
 
 
 class TaskLifecycleContract:
@@ -70,7 +73,7 @@ class TaskLifecycleContract:
         def make():
             row = create()
             progress.task_mark_processing(kind=self.kind, task_id=row.pk, attempt=1)
-            testing.redis_client().delete("celery")
+            testing.redis_client().delete(settings.JOBS_QUEUE, settings.VIDEO_QUEUE)
             row.refresh_from_db()
             return row
 

@@ -101,6 +101,7 @@ def test_old_roster_files_are_deleted_unless_an_unfinished_import_needs_them(own
 
 @pytest.mark.django_db
 def test_a_tenant_at_its_encode_cap_waits_and_other_tenants_do_not(make_member, settings):
+    from academy.progress import api as progress
     from academy.videos import services
 
     tenant_a, tenant_b = make_member()[0], make_member()[0]
@@ -108,7 +109,7 @@ def test_a_tenant_at_its_encode_cap_waits_and_other_tenants_do_not(make_member, 
     b1 = Video.objects.create(tenant=tenant_b, title="b1")
 
     assert services.video_mark_processing(video_id=a1.pk, attempt=1, tenant_cap=1) is not None
-    with pytest.raises(services.TenantAtCapacity):
+    with pytest.raises(progress.TenantAtCapacity):
         services.video_mark_processing(video_id=a2.pk, attempt=1, tenant_cap=1)
     assert services.video_mark_processing(video_id=b1.pk, attempt=1, tenant_cap=1) is not None
     # A redelivered message of the running encode is not held back by itself.
