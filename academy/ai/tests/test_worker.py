@@ -79,7 +79,9 @@ def test_a_grading_job_runs_on_a_real_worker(celery_worker, make_member, api, dj
     while time.monotonic() < deadline:
         body = client.get(f"/api/v1/jobs/{job_id}/progress/").json()
         polls += 1
-        if body["status"] == "PROCESSING":
+        # An answer without steps came from the DB (Redis timed out under load and the read
+        # fell back): the DB keeps no step, so only the worker's own reports are compared.
+        if body["status"] == "PROCESSING" and body["progress"]["step_total"]:
             progress = body["progress"]
             seen.append((progress["step_index"], progress["step_name_display"], progress["percent"]))
         if body["status"] in ("DONE", "FAILED"):
