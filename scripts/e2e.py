@@ -13,7 +13,7 @@ node's. Screenshots and the server logs go to ARTIFACTS_DIR (default artifacts/e
 Knobs (environment): E2E_CLIP ("SECONDSxWIDTHxHEIGHT", default 16x640x360: long enough that
 the encoding shows intermediate progress at the app's 1 s poll even on an idle machine, where
 an 8 s clip encodes in under 2 s), ARTIFACTS_DIR,
-E2E_NODE_TIMEOUT (seconds, default 150).
+E2E_NODE_TIMEOUT (seconds, default 360).
 """
 from __future__ import annotations
 
@@ -85,8 +85,11 @@ def make_inputs(work: Path) -> dict[str, str]:
     expected = plant_bad_rows(rows)
     xlsx = work / "e2e-roster.xlsx"
     write_roster_xlsx(xlsx, rows)
+    broken = work / "broken.mp4"  # not a video: its encoding fails, the library retries it
+    broken.write_bytes(b"not a video, " * 997)
     return {
         "VIDEO_PATH": str(video),
+        "BROKEN_VIDEO_PATH": str(broken),
         "VIDEO_SECONDS": str(seconds),
         "XLSX_PATH": str(xlsx),
         "EXPECTED_FAILED": json.dumps(expected, ensure_ascii=False),
@@ -213,11 +216,11 @@ def main() -> int:
         node_env = dict(os.environ)
         node_env.update(inputs)
         node_env.update({"BASE_URL": base_url, "USERNAME": USERNAME, "PASSWORD": PASSWORD,
-                         "TENANT_ID": tenant_id, "ARTIFACTS_DIR": str(artifacts)})
+                         "TENANT_ID": tenant_id, "ARTIFACTS_DIR": str(artifacts), "MEDIA_ROOT": env["MEDIA_ROOT"]})
         node = subprocess.Popen(["node", str(ROOT / "web" / "e2e" / "run.mjs")], env=node_env, cwd=ROOT / "web",
                                 stdout=subprocess.PIPE, text=True, start_new_session=True)
         children.append(node)
-        timeout = float(os.environ.get("E2E_NODE_TIMEOUT", "150"))
+        timeout = float(os.environ.get("E2E_NODE_TIMEOUT", "360"))
         timer = threading.Timer(timeout, lambda: node.poll() is None and os.killpg(node.pid, signal.SIGKILL))
         timer.start()
         try:

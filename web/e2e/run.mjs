@@ -5,20 +5,25 @@
 //   BASE_URL, USERNAME, PASSWORD, TENANT_ID   where and as whom to log in
 //   VIDEO_PATH, VIDEO_SECONDS                 the clip to upload and its length
 //   XLSX_PATH, EXPECTED_FAILED (JSON [{row, name, reason (regex)}]), EXPECTED_CREATED, EXPECTED_TOTAL
+//   BROKEN_VIDEO_PATH                         a file that is not a video (its encoding fails)
+//   MEDIA_ROOT                                the server's media directory (stored sources, outbox)
 //   ARTIFACTS_DIR                             screenshots and summary.json (default ../artifacts/e2e)
 // Prints one line per check and, last, `e2e: N passed, M failed`; exits 1 if any check failed.
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
+
+const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const env = process.env
 const BASE_URL = (env.BASE_URL ?? 'http://127.0.0.1:8000').replace(/\/$/, '')
 const ARTIFACTS = path.resolve(env.ARTIFACTS_DIR ?? path.join(here, '..', '..', 'artifacts', 'e2e'))
 const ORIGIN = new URL(BASE_URL).origin
-const TERMINAL = new Set(['READY', 'DONE', 'FAILED'])
+const TERMINAL = new Set(['READY', 'DONE', 'FAILED', 'CANCELLED'])
 const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => fs.existsSync(p))
 const ARGS = [
   '--headless',
@@ -160,10 +165,12 @@ async function main() {
     page.on('pageerror', (error) => pageErrors.push(String(error)))
     page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`))
 
+    trackServerTexts(page)
+    page.on('dialog', (dialog) => void dialog.accept())
     const loggedIn = await phase('login', () => login(summary))
     let video
     if (loggedIn) video = await phase('video upload and encoding', () => uploadAndEncode(summary))
-    if (video) await phase('video playback', () => playVideo(video, summary))
+    if (video) await phase('video playback from the library', () => playVideo(video, summary))
     let job
     if (loggedIn) job = await phase('student import', () => importRoster(summary))
 
@@ -172,6 +179,18 @@ async function main() {
     const lastEnd = Math.max(0, ...terminalAt.values())
     await page.waitForTimeout(Math.max(0, lastEnd + 3_000 - now()))
     requestChecks({ video, job }, summary)
+
+    if (loggedIn) {
+      const roster = job ? await phase('roster', () => rosterPage(summary)) : undefined
+      if (roster) await phase('message by grade', () => messageByGrade(roster, summary))
+      await phase('AI grading tables', () => aiGrading(summary))
+      await phase('failed video retried from the library', () => failedVideoRetried(summary))
+      await phase('running encode cancelled', () => encodeCancelled(summary))
+      await phase('job history', () => historyPage(summary))
+      await phase('every page in English (axe)', () => everyPage('en', summary))
+      await phase('every page in Korean (axe, no English server text)', () => everyPage('ko', summary))
+      await phase('390 px', () => narrow(summary))
+    }
     check('no uncaught errors in the page', pageErrors.length === 0, pageErrors.slice(0, 3).join(' | '))
   } catch (error) {
     check('browser session (no exception)', false, String(error?.message ?? error).split('\n')[0])
@@ -276,8 +295,15 @@ async function uploadAndEncode(summary) {
 }
 
 async function playVideo(id, summary) {
-  // Open the video page the way a user does: the link in the task row.
-  await page.locator(`${byTestId('task-row')}[data-task-id="${id}"] a[href="#/videos/${id}"]`).click()
+  // The library lists the uploaded video, READY with its title; its Play button opens it.
+  await page.locator(byTestId('nav-library')).click()
+  const item = page.locator(`${byTestId('library-item')}[data-video-id="${id}"]`)
+  await item.waitFor()
+  const listed = { status: await item.getAttribute('data-status'), title: (await item.locator(byTestId('library-title')).textContent())?.trim() }
+  check('library: lists the uploaded video, READY, with its title', listed.status === 'READY' && listed.title === 'E2E clip',
+    `status ${listed.status}, title "${listed.title}"`)
+  await shot('06-library')
+  await item.locator(byTestId('library-play')).click()
   const videoPage = page.locator(`${byTestId('video-page')}[data-status="READY"]`)
   await videoPage.waitFor()
   const player = page.locator(byTestId('video-player'))
@@ -318,6 +344,18 @@ async function playVideo(id, summary) {
     }
   })
   await shot('04-video-playing')
+  // Switching the language while it plays must not stop or rewind it.
+  const before = await page.evaluate(() => document.querySelector('[data-testid="video-player"]').currentTime)
+  await page.locator(byTestId('language-switch')).selectOption('ko')
+  await page.waitForTimeout(1_200)
+  const after = await page.evaluate(() => {
+    const v = document.querySelector('[data-testid="video-player"]')
+    return { time: v.currentTime, paused: v.paused, label: document.querySelector('[data-testid="video-status"]')?.textContent }
+  })
+  await page.locator(byTestId('language-switch')).selectOption('en')
+  summary.video.languageSwitch = { before, after }
+  check('video page: playback goes on through a language switch (not paused, not rewound)',
+    !after.paused && after.time > before + 0.3, `currentTime ${before.toFixed(2)} → ${after.time.toFixed(2)} s, paused=${after.paused}, status "${after.label}"`)
   const playerError = await page.locator(byTestId('video-player-error')).count()
   const advancing = playback.samples.every((t, i) => i === 0 || t > playback.samples[i - 1])
   summary.video.playback = playback
@@ -399,6 +437,288 @@ async function importRoster(summary) {
     counts.created === env.EXPECTED_CREATED && counts.total === env.EXPECTED_TOTAL && Number(counts.failed) === expected.length,
     `created ${counts.created}/${env.EXPECTED_CREATED}, failed ${counts.failed}/${expected.length}, total ${counts.total}/${env.EXPECTED_TOTAL}`)
   return jobId
+}
+
+// --- server texts (what must never show in Korean) ----------------------------------------
+
+/** English texts the server sent (details, failure reasons, step names, job titles). */
+const serverTexts = new Set()
+const ENGLISH_FIELDS = new Set(['detail', 'error_message', 'error_reason', 'error', 'encoding_step_name',
+  'step_name_display', 'title'])
+
+function trackServerTexts(p) {
+  p.on('response', async (response) => {
+    const url = new URL(response.url())
+    if (url.origin !== ORIGIN || !/^\/(api|media)\//.test(url.pathname) || url.pathname.startsWith('/media/hls/')) return
+    if (!(response.headers()['content-type'] ?? '').includes('json')) return
+    let body
+    try {
+      body = await response.json()
+    } catch {
+      return
+    }
+    const walk = (value, key, parentKey) => {
+      if (Array.isArray(value)) value.forEach((item) => walk(item, key, parentKey))
+      else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, k, key)
+      // A video's title is the user's own text; a job's title is the server's English.
+      else if (typeof value === 'string' && ENGLISH_FIELDS.has(key) && /[A-Za-z]{3}/.test(value)) {
+        if (key === 'title' && (url.pathname.startsWith('/media/') || value === 'E2E clip')) return
+        serverTexts.add(value)
+      }
+    }
+    walk(body, '', '')
+  })
+}
+
+// --- accessibility -------------------------------------------------------------------------
+
+/** Run axe-core on the page as it is; return the serious and critical violations. */
+async function axeCheck(name, summary) {
+  if (!(await page.evaluate(() => Boolean(window.axe)))) await page.addScriptTag({ content: AXE_SOURCE })
+  const result = await page.evaluate(async () => {
+    const { violations } = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+      resultTypes: ['violations'],
+    })
+    return violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, target: v.nodes[0]?.target?.join(' ') }))
+  })
+  const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+  summary.axe ??= {}
+  summary.axe[name] = result
+  return bad
+}
+
+// --- the workspace pages -------------------------------------------------------------------
+
+const text = async (locator) => ((await locator.textContent()) ?? '').trim()
+
+async function waitStatus(selector, statuses, timeout = 90_000) {
+  await page.waitForFunction(
+    ({ sel, want }) => want.includes(document.querySelector(sel)?.dataset.status),
+    { sel: selector, want: statuses },
+    { timeout },
+  )
+  return page.locator(selector).getAttribute('data-status')
+}
+
+async function rosterPage(summary) {
+  await page.locator(byTestId('nav-students')).click()
+  await page.locator(byTestId('roster-table')).waitFor()
+  const rows = page.locator(byTestId('roster-row'))
+  const names = await rows.locator(byTestId('roster-name')).allTextContents()
+  const expected = Number(env.EXPECTED_CREATED)
+  check('roster: lists the imported students', names.length === expected, `${names.length} rows, ${expected} imported`)
+  await shot('07-roster')
+  // Soft-delete one (as an admin would), find it among the deleted, restore it.
+  const first = rows.first()
+  const id = await first.getAttribute('data-student-id')
+  const name = await text(first.locator(byTestId('roster-name')))
+  const grade = await text(first.locator('td').nth(1))
+  await first.locator(byTestId('roster-delete')).click()
+  await page.waitForFunction((sid) => !document.querySelector(`[data-testid="roster-row"][data-student-id="${sid}"]`), id)
+  await page.locator(byTestId('roster-deleted')).selectOption('true')
+  const deleted = page.locator(`${byTestId('roster-row')}[data-student-id="${id}"][data-deleted="true"]`)
+  await deleted.waitFor()
+  await shot('08-roster-deleted')
+  await deleted.locator(byTestId('roster-restore')).click()
+  await page.waitForFunction((sid) => !document.querySelector(`[data-testid="roster-row"][data-student-id="${sid}"]`), id)
+  await page.locator(byTestId('roster-deleted')).selectOption('false')
+  const back = page.locator(`${byTestId('roster-row')}[data-student-id="${id}"][data-deleted="false"]`)
+  await back.waitFor()
+  summary.roster = { listed: names.length, restored: { id, name, grade } }
+  check('roster: a soft-deleted student is listed as deleted and restored', (await back.count()) === 1,
+    `student ${id} "${name}" deleted, then restored`)
+  return { grade: Number(grade) }
+}
+
+function outboxLines() {
+  const dir = path.join(env.MEDIA_ROOT ?? '', 'outbox')
+  if (!env.MEDIA_ROOT || !fs.existsSync(dir)) return []
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.jsonl'))
+    .flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)))
+}
+
+async function messageByGrade({ grade }, summary) {
+  await page.locator(byTestId('nav-messages')).click()
+  await page.locator(byTestId('message-form')).waitFor()
+  await page.locator(byTestId('message-grade')).selectOption(String(grade))
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="message-student"]').length > 0)
+  await page.waitForTimeout(300) // the grade's list replaces the full one
+  await page.locator(byTestId('message-select-all')).check()
+  const picked = await page.locator(`${byTestId('message-student')}:checked`).count()
+  const subject = `E2E 공지 ${Date.now()}`
+  await page.locator(byTestId('message-subject')).fill(subject)
+  await page.locator(byTestId('message-body')).fill('내일 수업은 오후 4시에 시작합니다.')
+  await shot('09-message-composer')
+  await page.locator(byTestId('message-submit')).click()
+  const status = await waitStatus(byTestId('message-result'), ['DONE', 'FAILED'], 60_000)
+  await shot('10-message-sent')
+  const sent = outboxLines().filter((line) => line.subject === subject)
+  summary.message = { grade, picked, subject, outbox: sent.length }
+  check('messages: a message composed by grade reaches the outbox with its subject',
+    status === 'DONE' && picked > 0 && sent.length === picked,
+    `grade ${grade}: ${picked} students picked, job ${status}, ${sent.length} outbox lines with subject "${subject}"`)
+}
+
+async function aiGrading(summary) {
+  await page.locator(byTestId('nav-ai')).click()
+  await page.locator(byTestId('ai-form')).waitFor()
+  await page.locator(byTestId('ai-answer-key')).fill('1 + 1 = ? | 2\n대한민국의 수도는? | 서울\n물의 화학식은? | H2O')
+  await page.locator(byTestId('ai-submissions')).fill(
+    ['김민수: 2 | 서울 | H2O', '이지우: 3 | 부산 | 물 분자 두개', '박서연: 3 | 부산 | 물 분자 두개', '최하준: 2 | 서울특별시 | h2o'].join('\n'))
+  await page.locator(byTestId('ai-submit')).click()
+  const status = await waitStatus(byTestId('ai-result'), ['DONE', 'FAILED'], 60_000)
+  await page.locator(byTestId('ai-table-students')).waitFor()
+  const tables = await page.$$eval('[data-testid="ai-result-tables"] table', (ts) => ts.map((t) => ({
+    id: t.dataset.testid, rows: t.tBodies[0]?.rows.length ?? 0 })))
+  const raw = await page.locator(byTestId('ai-raw-result')).count()
+  summary.ai = { status, tables }
+  await shot('11-ai-tables')
+  const rows = Object.fromEntries(tables.map((t) => [t.id, t.rows]))
+  check('AI: the grading result shows as tables (students, questions, duplicates), no JSON',
+    status === 'DONE' && raw === 0 && rows['ai-table-students'] === 4 && rows['ai-table-questions'] === 3 && rows['ai-table-duplicates'] >= 1,
+    tables.map((t) => `${t.id}: ${t.rows} rows`).join(', '))
+}
+
+async function uploadVideo(file, title) {
+  await page.locator(byTestId('nav-upload')).click()
+  await page.locator(byTestId('upload-title')).fill(title)
+  await page.locator(byTestId('upload-file')).setInputFiles(file)
+  const answer = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/media/videos/')
+  await page.locator(byTestId('upload-submit')).click()
+  const created = await (await answer).json()
+  await page.locator(byTestId('upload-done')).waitFor()
+  return String(created.id)
+}
+
+async function failedVideoRetried(summary) {
+  const sources = path.join(env.MEDIA_ROOT ?? '', 'videos')
+  const id = await uploadVideo(env.BROKEN_VIDEO_PATH, 'Broken upload')
+  const formReset = (await page.locator(byTestId('upload-file')).inputValue()) === '' &&
+    (await page.locator(byTestId('upload-title')).inputValue()) === ''
+  check('upload: the form is empty again after an upload', formReset, formReset ? '' : 'file or title kept')
+  await page.locator(byTestId('nav-library')).click()
+  const item = `${byTestId('library-item')}[data-video-id="${id}"]`
+  const failed = await waitStatus(item, ['FAILED', 'READY'], 60_000)
+  const reason = await text(page.locator(`${item} ${byTestId('library-error')}`))
+  await shot('12-library-failed')
+  // The stored source was unreadable (as after a storage glitch); put the real clip in its
+  // place, as an operator would, then retry from the library.
+  const broken = fs.statSync(env.BROKEN_VIDEO_PATH).size
+  const stored = fs.readdirSync(sources, { recursive: true }).map((f) => path.join(sources, f))
+    .filter((f) => f.includes(`${path.sep}sources${path.sep}`) && fs.statSync(f).isFile() && fs.statSync(f).size === broken)
+  if (stored.length !== 1) throw new Error(`expected one stored broken source, found ${stored.length}`)
+  fs.copyFileSync(env.VIDEO_PATH, stored[0])
+  await page.locator(`${item} ${byTestId('library-retry')}`).click()
+  const ended = await waitStatus(item, ['READY', 'FAILED', 'CANCELLED'], 90_000)
+  await shot('13-library-retried')
+  summary.failedVideo = { id, failed, reason, ended }
+  check('library: a failed video shows its reason and is retried to READY', failed === 'FAILED' && reason !== '' && ended === 'READY',
+    `video ${id}: ${failed} ("${reason}"), after retry ${ended}`)
+}
+
+async function encodeCancelled(summary) {
+  const id = await uploadVideo(env.VIDEO_PATH, 'To be cancelled')
+  await page.locator(byTestId('nav-library')).click()
+  const item = `${byTestId('library-item')}[data-video-id="${id}"]`
+  await waitStatus(item, ['PROCESSING'], 60_000)
+  const answer = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === `/media/videos/${id}/cancel/`)
+  await page.locator(`${item} ${byTestId('library-cancel')}`).click()
+  const cancel = await answer
+  if (cancel.status() !== 202) throw new Error(`POST /media/videos/${id}/cancel/ answered ${cancel.status()}`)
+  const ended = await waitStatus(item, ['CANCELLED', 'FAILED', 'READY'], 60_000)
+  const actionError = await page.locator(`${item} ${byTestId('library-action-error')}`).count()
+  await shot('14-library-cancelled')
+  summary.cancelled = { id, ended }
+  check('library: a running encode is cancelled', ended === 'CANCELLED' && actionError === 0, `video ${id} ended ${ended}`)
+}
+
+async function historyPage(summary) {
+  await page.locator(byTestId('nav-history')).click()
+  await page.locator(byTestId('history-table')).waitFor()
+  const rows = await page.$$eval('[data-testid="history-row"]', (trs) => trs.map((tr) => ({
+    type: tr.dataset.jobType, status: tr.dataset.status,
+    title: tr.querySelector('[data-testid="history-title"]')?.textContent ?? '',
+    who: tr.querySelector('[data-testid="history-who"]')?.textContent ?? '',
+    duration: tr.querySelector('[data-testid="history-duration"]')?.textContent ?? '' })))
+  summary.history = rows
+  const types = new Set(rows.filter((r) => r.status === 'DONE').map((r) => r.type))
+  const uuid = rows.filter((r) => /[0-9a-f]{8}-[0-9a-f]{4}-/.test(r.title))
+  check('history: AI, message and import jobs listed DONE with who, how long and a title (no UUID)',
+    ['short_answer_grading', 'message_send', 'excel_student_import'].every((t) => types.has(t)) && uuid.length === 0 &&
+      rows.every((r) => r.who.trim() !== '' && r.duration.trim() !== ''),
+    rows.map((r) => `${r.type} ${r.status} "${r.title}" by ${r.who} in ${r.duration}`).join('; '))
+  await page.locator(`${byTestId('history-row')}[data-job-type="short_answer_grading"] ${byTestId('history-show-result')}`).first().click()
+  await page.locator(`${byTestId('history-result')} ${byTestId('ai-table-questions')}`).waitFor()
+  await shot('15-history')
+}
+
+const PAGES = [
+  ['library', '#/videos', 'library-page'],
+  ['upload', '#/upload', 'upload-form'],
+  ['history', '#/jobs', 'history-table'],
+  ['students', '#/students', 'roster-table'],
+  ['import', '#/import', 'import-form'],
+  ['messages', '#/messages', 'message-form'],
+  ['ai', '#/ai', 'ai-form'],
+]
+
+/** Visit every page in one language: screenshot, axe, and in Korean no English server text. */
+async function everyPage(lang, summary) {
+  await page.locator(byTestId('language-switch')).selectOption(lang)
+  const visits = [...PAGES, ['video', `#/videos/${summary.video?.id ?? 1}`, 'video-page']]
+  const found = []
+  const axeBad = []
+  for (const [name, hash, ready] of visits) {
+    await page.evaluate((h) => { window.location.hash = h }, hash)
+    await page.locator(byTestId(ready)).first().waitFor()
+    if (name === 'history') {
+      // Open the import's result: its failed-rows reasons are server text too.
+      await page.locator(`${byTestId('history-row')}[data-job-type="excel_student_import"] ${byTestId('history-show-result')}`).first().click()
+      await page.locator(`${byTestId('history-result')} ${byTestId('failed-rows-table')}`).waitFor()
+    }
+    await page.waitForTimeout(300)
+    await shot(`${lang}-${name}`)
+    const bad = await axeCheck(`${lang}-${name}`, summary)
+    axeBad.push(...bad.map((v) => `${name}: ${v.id} (${v.impact}, ${v.nodes}× ${v.target})`))
+    if (lang === 'ko') {
+      const body = await page.evaluate(() => document.body.innerText)
+      for (const english of serverTexts) if (body.includes(english)) found.push(`${name}: "${english}"`)
+    }
+  }
+  check(`axe (${lang}): no serious or critical violation on ${visits.length} pages`, axeBad.length === 0, axeBad.slice(0, 6).join('; '))
+  if (lang === 'ko') {
+    summary.serverTexts = [...serverTexts]
+    check('Korean: no English text from the server on any page', found.length === 0 && serverTexts.size > 0,
+      found.length ? found.slice(0, 6).join('; ') : `${serverTexts.size} English server texts known, none shown`)
+  }
+}
+
+async function narrow(summary) {
+  await page.setViewportSize({ width: 390, height: 844 })
+  await page.evaluate(() => { window.location.hash = '#/videos' })
+  await page.locator(byTestId('library-page')).waitFor()
+  await page.waitForTimeout(300)
+  const layout = await page.evaluate(() => {
+    const box = (id) => document.querySelector(`[data-testid="${id}"]`)?.getBoundingClientRect()
+    const logout = box('logout')
+    const header = document.querySelector('[data-testid="topbar"]')
+    return {
+      viewport: window.innerWidth,
+      pageWidth: document.documentElement.scrollWidth,
+      headerOverflow: header.scrollWidth - header.clientWidth,
+      logout: logout && { left: logout.left, right: logout.right, top: logout.top },
+      language: box('language-switch')?.right,
+    }
+  })
+  summary.narrow = layout
+  await shot('16-390px')
+  const bad = await axeCheck('ko-390px', summary)
+  check('390 px: the whole header shows (log out and language inside the screen, nothing wider than it)',
+    layout.logout && layout.logout.right <= layout.viewport && layout.language <= layout.viewport &&
+      layout.pageWidth <= layout.viewport && layout.headerOverflow <= 0,
+    JSON.stringify(layout))
+  check('axe (390 px): no serious or critical violation', bad.length === 0, bad.map((v) => v.id).join(', '))
 }
 
 function requestChecks({ video, job }, summary) {

@@ -38,6 +38,8 @@ describe('server texts', () => {
     expect(stepText('ko', 'creating students')).toBe('학생 저장')
     expect(stepText('ko', 'something new')).toMatch(hangul)
     expect(stepText('en', 'probe')).toBe('checking the file')
+    expect(stepText('ko', 'transcode 360p+720p', 'transcode', { renditions: ['360p', '720p'] })).toBe('인코딩 360p+720p')
+    expect(stepText('ko', 'creating students', 'creating_students', {})).toBe('학생 저장')
   })
 })
 

@@ -27,6 +27,7 @@ const en: Table = {
   json_nul_character: 'The request contains a NUL character.',
   unsupported_media_type: 'The request has an unsupported format.',
   invalid: 'Some fields are not valid.',
+  cursor_invalid: 'This page of the list is no longer valid. Reload the list.',
   // Jobs and tasks
   payload_invalid: 'The input is not in the expected shape.',
   job_type_unknown: 'Unknown kind of job.',
@@ -36,6 +37,7 @@ const en: Table = {
   task_running: 'The task is still running: cancel it first.',
   // Students
   import_file_invalid: 'The file cannot be imported.',
+  video_file_empty: 'The uploaded file is empty.',
   student_restore_conflict: 'An active student named {name} with this parent phone already exists.',
   // Messages
   body_empty: 'The message is empty.',
@@ -71,6 +73,7 @@ const ko: Table = {
   json_nul_character: '요청에 NUL 문자가 있습니다.',
   unsupported_media_type: '지원하지 않는 요청 형식입니다.',
   invalid: '올바르지 않은 항목이 있습니다.',
+  cursor_invalid: '목록의 이 페이지는 더 이상 유효하지 않습니다. 목록을 새로 불러오세요.',
   payload_invalid: '입력이 예상한 형식이 아닙니다.',
   job_type_unknown: '알 수 없는 작업 종류입니다.',
   job_type_not_here: '여기서는 시작할 수 없는 작업 종류입니다.',
@@ -78,6 +81,7 @@ const ko: Table = {
   cancel_not_allowed: '대기 중이거나 진행 중인 작업만 취소할 수 있습니다.',
   task_running: '작업이 아직 진행 중입니다. 먼저 취소하세요.',
   import_file_invalid: '이 파일은 가져올 수 없습니다.',
+  video_file_empty: '올린 파일이 비어 있습니다.',
   student_restore_conflict: '같은 학부모 전화번호를 가진 {name} 학생이 이미 있습니다.',
   body_empty: '메시지 내용이 비어 있습니다.',
   body_too_long: '메시지가 {length}자입니다. 최대 {limit}자까지 보낼 수 있습니다.',
@@ -201,6 +205,7 @@ export function fieldErrorText(lang: Lang, field: string, code: string, fallback
   return name ? `${name}: ${text}` : (text as string)
 }
 
+/** Step codes (the server's `step_code`: the English name in snake_case). */
 const STEPS: Record<Lang, Table> = {
   en: {
     probe: 'checking the file',
@@ -209,11 +214,11 @@ const STEPS: Record<Lang, Table> = {
     finalize: 'finishing',
     parsing: 'reading the file',
     validating: 'checking the rows',
-    'creating students': 'saving students',
-    'sending messages': 'sending messages',
+    creating_students: 'saving students',
+    sending_messages: 'sending messages',
     normalising: 'reading the answers',
     scoring: 'scoring',
-    'checking similarity': 'looking for copied answers',
+    checking_similarity: 'looking for copied answers',
   },
   ko: {
     probe: '파일 확인',
@@ -222,23 +227,31 @@ const STEPS: Record<Lang, Table> = {
     finalize: '마무리',
     parsing: '파일 읽기',
     validating: '행 확인',
-    'creating students': '학생 저장',
-    'sending messages': '메시지 보내기',
+    creating_students: '학생 저장',
+    sending_messages: '메시지 보내기',
     normalising: '답안 읽기',
     scoring: '채점',
-    'checking similarity': '비슷한 답안 찾기',
+    checking_similarity: '비슷한 답안 찾기',
   },
 }
 
+const WORKING: Record<Lang, string> = { en: 'working', ko: '처리 중' }
+
 /**
- * A step's name in the reader's language: "transcode 360p+720p" -> "인코딩 360p+720p".
- * An unknown step keeps no English: it reads as "working".
+ * A step in the reader's language, from its code and params ("transcode", {renditions:
+ * ["360p", "720p"]} -> "인코딩 360p+720p"), or from its English name when no code came
+ * ("creating students" -> creating_students). An unknown step shows no English in Korean.
  */
-export function stepText(lang: Lang, name: string): string {
+export function stepText(lang: Lang, name: string, code?: string | null, params?: ServerParams | null): string {
   const table = STEPS[lang]
-  const exact = table[name]
-  if (exact) return exact
-  const rendition = /^transcode\s+([\w+]+)$/.exec(name)
-  if (rendition) return `${table.transcode} ${rendition[1]}`
-  return lang === 'en' ? name : '처리 중'
+  const first = name.trim().split(/\s+/)[0] ?? ''
+  const key = code || (first === 'transcode' ? first : name.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_'))
+  const text = table[key]
+  if (!text) return lang === 'en' && name ? name : WORKING[lang]
+  const renditions = Array.isArray(params?.renditions) ? params.renditions.map(String) : null
+  if (key === 'transcode') {
+    const parts = renditions ?? name.trim().split(/\s+/).slice(1).join(' ').split('+').filter(Boolean)
+    return parts.length ? `${text} ${parts.join('+')}` : text
+  }
+  return text
 }

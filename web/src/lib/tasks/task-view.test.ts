@@ -16,7 +16,7 @@ describe('videoView', () => {
     expect(view).toEqual({
       status: 'PROCESSING',
       percent: 42,
-      step: { index: 2, total: 4, name: 'transcode 720p', percent: 55 },
+      step: { index: 2, total: 4, name: 'transcode 720p', code: null, params: {}, percent: 55 },
       remainingSeconds: 31,
       error: null,
     })

@@ -8,7 +8,14 @@ export type TaskView = {
   status: string
   /** 0-100 */
   percent: number
-  step: { index: number | null; total: number | null; name: string; percent: number | null } | null
+  step: {
+    index: number | null
+    total: number | null
+    name: string
+    code: string | null
+    params: Record<string, unknown>
+    percent: number | null
+  } | null
   remainingSeconds: number | null
   /** Why it failed: the server's code and params (localised by failureText), its English text. */
   error: { code: string | null; params: Record<string, unknown>; english: string | null } | null
@@ -31,6 +38,8 @@ export function videoView(progress: VideoProgress): TaskView {
           index: progress.encoding_step_index ?? null,
           total: progress.encoding_step_total ?? null,
           name: progress.encoding_step_name,
+          code: progress.encoding_step_code ?? null,
+          params: progress.encoding_step_params ?? {},
           percent: progress.encoding_step_percent ?? null,
         }
       : null,
@@ -65,6 +74,8 @@ export function jobView(progress: JobProgress, elapsedMs: number): TaskView {
           index: detail.step_index ?? null,
           total: detail.step_total ?? null,
           name: detail.step_name_display,
+          code: detail.step_code ?? null,
+          params: detail.step_params ?? {},
           percent: detail.step_percent ?? null,
         }
       : null,

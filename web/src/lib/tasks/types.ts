@@ -23,6 +23,9 @@ export type VideoProgress = {
   encoding_step_total?: number | null
   encoding_step_name?: string | null
   encoding_step_percent?: number | null
+  /** The step's stable code and params (the name is English, for people). */
+  encoding_step_code?: string | null
+  encoding_step_params?: Record<string, unknown> | null
   hls_path?: string | null
   duration?: number | null
   error_reason?: string | null
@@ -41,6 +44,8 @@ export type JobProgress = {
     step_total?: number | null
     step_name_display?: string | null
     step_percent?: number | null
+    step_code?: string | null
+    step_params?: Record<string, unknown> | null
     /** The worker's estimate; null until it has one, when the app estimates it itself. */
     remaining_seconds?: number | null
   } | null

@@ -58,8 +58,8 @@ function TaskRowView({ task, label, href, view, poller, progressError, detailErr
         {view?.step && (
           <span data-testid="task-step">
             {view.step.index !== null && view.step.total !== null
-              ? t('task.stepOf', { index: view.step.index, total: view.step.total, name: stepText(lang, view.step.name) })
-              : stepText(lang, view.step.name)}
+              ? t('task.stepOf', { index: view.step.index, total: view.step.total, name: stepText(lang, view.step.name, view.step.code, view.step.params) })
+              : stepText(lang, view.step.name, view.step.code, view.step.params)}
             {view.step.percent !== null && ` · ${view.step.percent}%`}
           </span>
         )}
