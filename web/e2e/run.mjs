@@ -609,7 +609,11 @@ async function failedVideoRetried(summary) {
     .filter((f) => f.includes(`${path.sep}sources${path.sep}`) && fs.statSync(f).isFile() && fs.statSync(f).size === broken)
   if (stored.length !== 1) throw new Error(`expected one stored broken source, found ${stored.length}`)
   fs.copyFileSync(env.VIDEO_PATH, stored[0])
+  const answer = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === `/media/videos/${id}/retry/`)
   await page.locator(`${item} ${byTestId('library-retry')}`).click()
+  const retry = await answer
+  if (retry.status() !== 202) throw new Error(`POST /media/videos/${id}/retry/ answered ${retry.status()}`)
+  await waitStatus(item, ['PENDING', 'PROCESSING', 'READY'], 30_000) // the new attempt, not the old end
   const ended = await waitStatus(item, ['READY', 'FAILED', 'CANCELLED'], 90_000)
   await shot('13-library-retried')
   summary.failedVideo = { id, failed, reason, ended }

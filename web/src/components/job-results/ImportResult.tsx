@@ -32,7 +32,7 @@ export function ImportResultView({ result, dryRun }: { result: unknown; dryRun: 
   const rows = parsed.failed.map((row) => [
     row.row,
     row.name,
-    failureText({ code: row.code, params: row.params, english: row.error }, lang, t),
+    failureText({ code: row.code, params: row.params, english: row.error, fallback: 'import.rowRefused' }, lang, t),
   ])
   return (
     <div className="stack">

@@ -29,7 +29,7 @@ export function MessageResultView({ result }: { result: unknown }) {
         <DataTable
           caption={t('message.failedCaption')}
           columns={['message.col.recipient', 'message.col.reason']}
-          rows={parsed.failed.map((f) => [f.recipient, failureText({ code: f.code, params: f.params, english: f.error }, lang, t)])}
+          rows={parsed.failed.map((f) => [f.recipient, failureText({ code: f.code, params: f.params, english: f.error, fallback: 'message.notSent' }, lang, t)])}
           testId="message-failures-table"
         />
       )}

@@ -61,6 +61,8 @@ export function jobTitle(job: Titled, t: Translate): string {
 }
 
 type Failure = {
+  /** What to say when the server sent no code (an import row: "this row was not imported"). */
+  fallback?: MessageKey
   code?: string | null
   params?: ServerParams | null
   /** The server's English text, shown only in English and only when the code is unknown. */
@@ -68,9 +70,9 @@ type Failure = {
 }
 
 /** Why a task failed, in the reader's language. */
-export function failureText({ code, params, english }: Failure, lang: Lang, t: Translate): string {
+export function failureText({ code, params, english, fallback }: Failure, lang: Lang, t: Translate): string {
   if (!code && lang === 'en' && english) return english
-  if (!code) return t('task.failedNoReason')
+  if (!code) return t(fallback ?? 'task.failedNoReason')
   return serverText(lang, code, params ?? {}, english)
 }
 

@@ -69,7 +69,7 @@ function TaskRowView({ task, label, href, view, poller, progressError, detailErr
       </div>
       {view?.error && (
         <div className="error" data-testid="task-error">
-          {failureText(view.error, lang, t)}
+          {failureText({ ...view.error, fallback: task.kind === 'video' ? 'video.failed' : 'task.failedNoReason' }, lang, t)}
         </div>
       )}
       {note && (

@@ -59,7 +59,7 @@ function VideoCard({ video }: { video: VideoListItem }) {
         {view && !isTerminal(status) && <ProgressBar value={view.percent} label={current.title} testId="library-progress" />}
         {failure && (
           <div className="error" data-testid="library-error">
-            {failureText(failure, lang, t)}
+            {failureText({ ...failure, fallback: 'video.failed' }, lang, t)}
           </div>
         )}
         <ErrorMessage error={action.error ?? remove.error} testId="library-action-error" />

@@ -66,7 +66,7 @@ export function VideoPage({ id }: { id: string }) {
       <ErrorMessage error={progress.error} testId="video-progress-error" />
       {failure && (
         <div className="error" role="alert" data-testid="video-error-reason">
-          {failureText(failure, lang, t)}
+          {failureText({ ...failure, fallback: 'video.failed' }, lang, t)}
         </div>
       )}
       {detail.playback_url ? (
