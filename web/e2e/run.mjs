@@ -218,10 +218,28 @@ async function main() {
 async function login(summary) {
   await page.goto(`${BASE_URL}/`)
   await page.locator(byTestId('login-form')).waitFor()
+  // In Korean first, with a wrong password: the server's refusal reads in Korean.
+  await page.locator(byTestId('language-switch')).selectOption('ko')
+  await page.locator(byTestId('login-username')).fill(env.USERNAME)
+  await page.locator(byTestId('login-password')).fill('not-the-password')
+  await page.locator(byTestId('login-tenant')).fill(String(env.TENANT_ID))
+  const refused = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/auth/token/')
+  await page.locator(byTestId('login-submit')).click()
+  const refusal = await (await refused).json().catch(() => ({}))
+  const shown = await text(page.locator(byTestId('login-error')))
+  await shot('ko-login')
+  const koAxe = await axeCheck('ko-login', summary)
+  check('login (ko): a refused login reads in Korean, not the server\'s English',
+    /[\uAC00-\uD7A3]/.test(shown) && (!refusal.detail || !shown.includes(refusal.detail)),
+    `shown "${shown}"; server detail "${refusal.detail}" (code ${refusal.code})`)
+  await page.locator(byTestId('language-switch')).selectOption('en')
   await page.locator(byTestId('login-username')).fill(env.USERNAME)
   await page.locator(byTestId('login-password')).fill(env.PASSWORD)
   await page.locator(byTestId('login-tenant')).fill(String(env.TENANT_ID))
   await shot('01-login')
+  const enAxe = await axeCheck('en-login', summary)
+  check('axe: no serious or critical violation on the login page (en, ko)', koAxe.length + enAxe.length === 0,
+    [...koAxe, ...enAxe].map((v) => `${v.id} (${v.impact})`).join(', '))
   const answer = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/auth/token/')
   await page.locator(byTestId('login-submit')).click()
   const token = await answer
