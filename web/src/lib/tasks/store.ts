@@ -31,11 +31,17 @@ export const trackedTasks = {
     listeners.add(listener)
     return () => listeners.delete(listener)
   },
-  /** Add tasks not tracked yet; a task this tab started keeps its origin and label. */
+  /**
+   * Add tasks not tracked yet. A task this tab started keeps its origin and label; and when
+   * the active list reported it first (it may poll between the server's answer and the
+   * form's), the form's claim replaces the list's, so the form still shows its outcome.
+   */
   add(...added: TrackedTask[]): void {
-    const fresh = added.filter((task) => !tasks.some((known) => sameTask(known, task)))
+    const claims = added.filter((task) => task.origin !== 'active')
+    const kept = tasks.filter((known) => !(known.origin === 'active' && claims.some((task) => sameTask(known, task))))
+    const fresh = added.filter((task) => !kept.some((known) => sameTask(known, task)))
     if (fresh.length === 0) return
-    publish([...fresh, ...tasks].sort((a, b) => b.startedAt - a.startedAt))
+    publish([...fresh, ...kept].sort((a, b) => b.startedAt - a.startedAt))
   },
   /** Track a task again from now on (a retry): a new start, first in the list. */
   restart(task: TrackedTask): void {
