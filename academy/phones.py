@@ -27,8 +27,17 @@ _STRIP_ALL = str.maketrans("", "", _ASCII_SEPARATORS + DASHES + SPACES + "\u2212
 _LEGACY_MOBILE = ("011", "016", "017", "018", "019")
 
 
+class PhoneInvalid(ValueError):
+    """Not a Korean mobile number: the message for people, a stable code and params for clients."""
+
+    def __init__(self, code: str, message: str, params: dict | None = None):
+        super().__init__(message)
+        self.code = code
+        self.params = params or {}
+
+
 def phone_normalize(value: object) -> str:
-    """Return a Korean mobile number as 11 digits starting 010, or raise ValueError.
+    """Return a Korean mobile number as 11 digits starting 010, or raise PhoneInvalid (a ValueError).
 
     `value` may be text or an integral number (a spreadsheet cell). Legacy 011/016/017/
     018/019 numbers are refused: they were retired in 2021, and a parent is identified by a
@@ -41,27 +50,27 @@ def phone_normalize(value: object) -> str:
         if len(digits) == 11 and digits.startswith("010") and digits.isascii() and digits.isdigit():
             return digits
     if isinstance(value, bool) or value is None:
-        raise ValueError("is not a phone number")
+        raise PhoneInvalid("phone_not_a_number", "is not a phone number", {"value": ""})
     if isinstance(value, float):
         if not value.is_integer():
-            raise ValueError(f"{value!r} is not a phone number")
+            raise PhoneInvalid("phone_not_a_number", f"{value!r} is not a phone number", {"value": repr(value)})
         value = int(value)
     if isinstance(value, int):
         if value < 0:
-            raise ValueError(f"{value!r} is not a phone number")
+            raise PhoneInvalid("phone_not_a_number", f"{value!r} is not a phone number", {"value": repr(value)})
         shown = text = str(value)
     elif isinstance(value, str):
         shown = value.strip()
         # NFKC turns full-width digits, "＋" and "－", as typed on Korean IMEs, into ASCII.
         text = shown if shown.isascii() else unicodedata.normalize("NFKC", shown)
     else:  # a date or time: Excel took "10-12-31" for one
-        raise ValueError(f"{str(value)!r} is not a phone number")
+        raise PhoneInvalid("phone_not_a_number", f"{str(value)!r} is not a phone number", {"value": str(value)})
     plus = text.startswith("+")
     digits = (text[1:] if plus else text).translate(_STRIP_ALL)
     if not digits:
-        raise ValueError("is empty")
+        raise PhoneInvalid("phone_empty", "is empty")
     if not (digits.isascii() and digits.isdigit()):
-        raise ValueError(f"{shown!r} has characters other than digits")
+        raise PhoneInvalid("phone_not_digits", f"{shown!r} has characters other than digits", {"value": shown})
     if plus or digits.startswith(("82", "0082")):
         digits = _national(digits[2:] if digits.startswith("0082") else digits, shown)
     elif len(digits) == 10 and digits.startswith("10"):
@@ -69,10 +78,12 @@ def phone_normalize(value: object) -> str:
     if len(digits) == 11 and digits.startswith("010"):
         return digits
     if digits.startswith(_LEGACY_MOBILE):
-        raise ValueError(f"{shown!r} uses the retired {digits[:3]} prefix; use the 010 number")
+        raise PhoneInvalid("phone_retired_prefix", f"{shown!r} uses the retired {digits[:3]} prefix; use the 010 number",
+                           {"value": shown, "prefix": digits[:3]})
     if not digits.startswith("010"):
-        raise ValueError(f"{shown!r} is not a mobile number starting with 010")
-    raise ValueError(f"{shown!r} has {len(digits)} digits; a 010 number has 11")
+        raise PhoneInvalid("phone_not_010", f"{shown!r} is not a mobile number starting with 010", {"value": shown})
+    raise PhoneInvalid("phone_wrong_length", f"{shown!r} has {len(digits)} digits; a 010 number has 11",
+                       {"value": shown, "digits": len(digits)})
 
 
 def _national(international: str, shown: str) -> str:
@@ -80,8 +91,8 @@ def _national(international: str, shown: str) -> str:
     try:
         number = phonenumbers.parse("+" + international)
     except phonenumbers.NumberParseException:
-        raise ValueError(f"{shown!r} is not a phone number") from None
+        raise PhoneInvalid("phone_not_a_number", f"{shown!r} is not a phone number", {"value": shown}) from None
     if number.country_code != 82:
-        raise ValueError(f"{shown!r} is not a Korean (+82) number")
+        raise PhoneInvalid("phone_not_korean", f"{shown!r} is not a Korean (+82) number", {"value": shown})
     # phonenumbers drops the trunk 0, also when it was written: "+82 010 ..." and "+82 10 ...".
     return "0" + str(number.national_number)

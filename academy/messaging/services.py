@@ -17,7 +17,7 @@ from academy.jobs.services import job_create
 from academy.messaging.models import Delivery, DeliveryStatus, Message
 from academy.messaging.providers import Provider, ProviderUnavailable, get_provider
 from academy.messaging.ratelimit import RedisTokenBucket
-from academy.messaging.recipients import Recipient, parse_recipient
+from academy.messaging.recipients import Recipient, RecipientInvalid, parse_recipient
 from academy.messaging.tokenbucket import RateLimiter
 from academy.messaging.selectors import (
     deliveries_unsent_batch,
@@ -126,9 +126,9 @@ def recipients_parse(*, texts: list) -> list[Recipient]:
     for index, text in enumerate(texts):
         try:
             recipient = parse_recipient(text)
-        except ValueError as exc:
+        except RecipientInvalid as exc:
             invalid.append({"index": index, "recipient": text if isinstance(text, str) else repr(text),
-                            "error": str(exc)})
+                            "error": str(exc), "code": exc.code, "params": exc.params})
             continue
         parsed.setdefault(_dedupe_key(recipient), recipient)
     if invalid:
@@ -159,8 +159,9 @@ def _student_parents(*, tenant_id: int, student_ids: list[int]) -> list[Recipien
     for sid in dict.fromkeys(student_ids):
         try:
             recipient = parse_recipient(phones[sid])
-        except ValueError as exc:
-            invalid.append({"student_id": sid, "recipient": phones[sid], "error": f"parent phone: {exc}"})
+        except RecipientInvalid as exc:
+            invalid.append({"student_id": sid, "recipient": phones[sid], "error": f"parent phone: {exc}",
+                            "code": exc.code, "params": exc.params})
             continue
         # Siblings share a parent: the parent gets the message once.
         parsed.setdefault(_dedupe_key(recipient), recipient)

@@ -62,7 +62,8 @@ class _Report:
     failed: list[dict] = field(default_factory=list)
 
     def fail(self, rows: Sequence[StudentRow], error: str) -> None:
-        self.failed.extend({"row": row.row, "name": row.name, "error": error} for row in rows)
+        self.failed.extend({"row": row.row, "name": row.name, "error": error, "code": "row_not_saved",
+                            "params": {}} for row in rows)
 
     def as_result(self, *, dry_run: bool) -> dict:
         result = {
@@ -137,7 +138,7 @@ def _valid_chunks(roster: Roster, *, report: _Report) -> Iterator[list[StudentRo
     chunk: list[StudentRow] = []
     for item in roster:
         if isinstance(item, RowError):
-            report.failed.append({"row": item.row, "name": item.name, "error": item.error})
+            report.failed.append(item.as_failed())
             continue
         chunk.append(item)
         if len(chunk) == WRITE_CHUNK:

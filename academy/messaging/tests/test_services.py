@@ -69,9 +69,13 @@ def test_every_invalid_recipient_is_listed_with_its_reason(tenant):
         "params": {"count": 3, "total": 5},
         "invalid_count": 3,
         "invalid_recipients": [
-            {"index": 1, "recipient": "011-123-4567", "error": "phone '011-123-4567' uses the retired 011 prefix; use the 010 number"},
-            {"index": 2, "recipient": "parent@", "error": "not a valid e-mail address: 'parent@'"},
-            {"index": 3, "recipient": "1012345678", "error": "recipient must be a string, got int"},
+            {"index": 1, "recipient": "011-123-4567",
+             "error": "phone '011-123-4567' uses the retired 011 prefix; use the 010 number",
+             "code": "phone_retired_prefix", "params": {"value": "011-123-4567", "prefix": "011"}},
+            {"index": 2, "recipient": "parent@", "error": "not a valid e-mail address: 'parent@'",
+             "code": "email_invalid", "params": {"value": "parent@"}},
+            {"index": 3, "recipient": "1012345678", "error": "recipient must be a string, got int",
+             "code": "recipient_not_text", "params": {"type": "int"}},
         ],
     }
     assert Message.objects.count() == 0

@@ -37,7 +37,8 @@ class Roster:
                     first = first_row.setdefault((result.name, result.parent_phone), result.row)
                     if first != result.row:
                         result = RowError(row=result.row, name=result.name,
-                                          error=f"duplicate of row {first} in this file")
+                                          error=f"duplicate of row {first} in this file",
+                                          problems=({"code": "row_duplicate", "params": {"first_row": first}},))
                 yield result
 
     def close(self) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO, Union
 
 Source = Union[str, os.PathLike, bytes, BinaryIO]
@@ -59,6 +59,19 @@ class RowError:
     row: int
     name: str
     error: str
+    # Each problem's code and params, what clients localise; `error` is their English.
+    problems: tuple[dict, ...] = field(default=(), compare=False)
+
+    def as_failed(self) -> dict:
+        """Return the import result's `failed` entry: row, name, error, and its code and params.
+
+        One problem gives its own code; several give "row_problems" with each in params.
+        """
+        if len(self.problems) == 1:
+            code, params = self.problems[0]["code"], self.problems[0]["params"]
+        else:
+            code, params = "row_problems", {"problems": list(self.problems)}
+        return {"row": self.row, "name": self.name, "error": self.error, "code": code, "params": params}
 
 
 @dataclass(slots=True)

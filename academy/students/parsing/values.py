@@ -6,7 +6,7 @@ import re
 import unicodedata
 from sys import intern
 
-from academy.phones import phone_normalize
+from academy.phones import PhoneInvalid, phone_normalize
 from academy.students.parsing.types import MAX_LENGTHS, RawRow, RowError, StudentRow
 
 
@@ -40,53 +40,76 @@ _LEVELS = {  # Korean school level prefix -> (school type, highest grade)
 _GRADE = re.compile(r"(초등학교|초등|초|중학교|중등|중|고등학교|고등|고)?(\d{1,2})(?:\.0+)?(?:학년)?")
 
 
+class _Problems:
+    """What is wrong with a row: English for the `error` text, code and params for clients."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.coded: list[dict] = []
+
+    def add(self, text: str, code: str, **params) -> None:
+        self.texts.append(text)
+        self.coded.append({"code": code, "params": params})
+
+    def __bool__(self) -> bool:
+        return bool(self.texts)
+
+
+class _GradeInvalid(ValueError):
+    def __init__(self, code: str, message: str, value: object):
+        super().__init__(message)
+        self.code, self.value = code, value
+
+
 def _grade(value: object) -> tuple[int, str]:
     """Return (grade, school type implied by a prefix like 고3, or "")."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if not float(value).is_integer():
-            raise ValueError(f"grade {value!r} is not a whole number")
+            raise _GradeInvalid("grade_not_whole", f"grade {value!r} is not a whole number", value)
         grade, level = int(value), None
     else:
         text = "".join(unicodedata.normalize("NFKC", cell_text(value)).split())
         match = _GRADE.fullmatch(text)
         if match is None:
-            raise ValueError(f"grade {cell_text(value)!r} is not a grade like 3, 3학년 or 고3")
+            raise _GradeInvalid("grade_unreadable", f"grade {cell_text(value)!r} is not a grade like 3, 3학년 or 고3",
+                                cell_text(value))
         level, grade = match.group(1), int(match.group(2))
     if level is None:
         if not 1 <= grade <= 12:
-            raise ValueError(f"grade {grade} is not between 1 and 12")
+            raise _GradeInvalid("grade_out_of_range", f"grade {grade} is not between 1 and 12", grade)
         return grade, ""
     school_type, highest = _LEVELS[level]
     if not 1 <= grade <= highest:
-        raise ValueError(f"grade {cell_text(value)!r} does not exist")
+        raise _GradeInvalid("grade_does_not_exist", f"grade {cell_text(value)!r} does not exist", cell_text(value))
     return grade, school_type
 
 
-def _phone(value: object, label: str, problems: list[str], *, required: bool) -> str:
+def _phone(value: object, field: str, problems: _Problems, *, required: bool) -> str:
     """Return the normalised number, or "" after adding what is wrong to problems."""
+    label = field.replace("_", " ")
     if value is None:
         if required:
-            problems.append(f"{label} is required")
+            problems.add(f"{label} is required", "field_required", field=field)
         return ""
     try:
         return phone_normalize(value)
-    except ValueError as exc:
-        problems.append(f"{label} {exc}")
+    except PhoneInvalid as exc:
+        problems.add(f"{label} {exc}", exc.code, field=field, **exc.params)
         return ""
 
 
 def validate_row(raw: RawRow) -> StudentRow | RowError:
     """Return the row normalised, or a RowError listing every problem found."""
     values = raw.values  # blank cells are absent, never ""
-    problems: list[str] = []
+    problems = _Problems()
 
     name = " ".join(cell_text(values.get("name")).split())
     if not name:
-        problems.append("name is required")
+        problems.add("name is required", "field_required", field="name")
     elif len(name) > _NAME_MAX:
-        problems.append(f"name is longer than {_NAME_MAX} characters")
+        problems.add(f"name is longer than {_NAME_MAX} characters", "field_too_long", field="name", limit=_NAME_MAX)
 
-    parent_phone = _phone(values.get("parent_phone"), "parent phone", problems, required=True)
+    parent_phone = _phone(values.get("parent_phone"), "parent_phone", problems, required=True)
     phone = _phone(values.get("phone"), "phone", problems, required=False)
     gender = implied_type = ""
 
@@ -94,29 +117,30 @@ def validate_row(raw: RawRow) -> StudentRow | RowError:
     if value is not None:
         gender = _GENDERS.get("".join(cell_text(value).lower().split()), "")
         if not gender:
-            problems.append(f"gender {cell_text(value)!r} is not 남/여 or M/F")
+            problems.add(f"gender {cell_text(value)!r} is not 남/여 or M/F", "gender_invalid", value=cell_text(value))
 
     grade: int | None = None
     value = values.get("grade")
     if value is not None:
         try:
             grade, implied_type = _grade(value)
-        except ValueError as exc:
-            problems.append(str(exc))
+        except _GradeInvalid as exc:
+            problems.add(str(exc), exc.code, value=exc.value)
 
     texts = []
     for field, limit, label in _TEXT_FIELDS:
         value = values.get(field)
         text = "" if value is None else value.strip() if type(value) is str else cell_text(value)
         if len(text) > limit:
-            problems.append(f"{label} is longer than {limit} characters")
+            problems.add(f"{label} is longer than {limit} characters", "field_too_long", field=field, limit=limit)
         # A roster repeats a few schools and classes 100,000 times: share one string.
         texts.append(intern(text) if len(text) <= _INTERN_MAX else text)
     school, school_type, class_name, major, memo = texts
 
     if problems:
         shown = name if len(name) <= _NAME_MAX else name[:_NAME_MAX] + "…"
-        return RowError(row=raw.row_number, name=shown, error="; ".join(problems))
+        return RowError(row=raw.row_number, name=shown, error="; ".join(problems.texts),
+                        problems=tuple(problems.coded))
     return StudentRow(
         row=raw.row_number,
         name=name,

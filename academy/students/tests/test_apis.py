@@ -118,7 +118,8 @@ def test_the_job_runs_and_progress_shows_the_result_with_zero_sql(post_import, r
     assert job_run(job_id, 1) == "DONE"
 
     expected = {"created": 2, "restored": 0, "skipped_existing": 0,
-                "failed": [{"row": 3, "name": "", "error": "name is required"}], "total": 3}
+                "failed": [{"row": 3, "name": "", "error": "name is required", "code": "field_required",
+                            "params": {"field": "name"}}], "total": 3}
     client = api(owner[2])
     with django_assert_num_queries(0):
         body = client.get(f"/api/v1/jobs/{job_id}/progress/").json()

@@ -51,9 +51,12 @@ def test_a_mixed_file_gives_exactly_the_expected_report(tenant, roster):
         "restored": 1,
         "skipped_existing": 1,
         "failed": [
-            {"row": 5, "name": "", "error": "name is required"},
-            {"row": 7, "name": "박지우", "error": "duplicate of row 4 in this file"},
-            {"row": 8, "name": "최하은", "error": "parent phone '010-123' has 6 digits; a 010 number has 11"},
+            {"row": 5, "name": "", "error": "name is required", "code": "field_required",
+             "params": {"field": "name"}},
+            {"row": 7, "name": "박지우", "error": "duplicate of row 4 in this file", "code": "row_duplicate",
+             "params": {"first_row": 4}},
+            {"row": 8, "name": "최하은", "error": "parent phone '010-123' has 6 digits; a 010 number has 11",
+             "code": "phone_wrong_length", "params": {"field": "parent_phone", "value": "010-123", "digits": 6}},
         ],
         "total": 7,
     }
@@ -142,7 +145,8 @@ def test_a_chunk_failing_at_the_database_reports_its_rows_and_the_others_commit(
         "restored": 0,
         "skipped_existing": 0,
         # Excel row numbers: the header is row 1.
-        "failed": [{"row": n + 2, "name": rows[n]["name"], "error": error} for n in range(CHUNK, 2 * CHUNK)],
+        "failed": [{"row": n + 2, "name": rows[n]["name"], "error": error, "code": "row_not_saved", "params": {}}
+                   for n in range(CHUNK, 2 * CHUNK)],
         "total": 2 * CHUNK + 50,
     }
     assert Student.objects.count() == User.objects.count() == Membership.objects.count() == CHUNK + 50
