@@ -29,7 +29,7 @@ def grading_run(job, reporter) -> dict:
     try:
         return grading.grade(job.payload, on_progress=on_progress)
     except ValueError as exc:  # validated at creation; only a payload edited since lands here
-        raise JobFailed(f"The payload is invalid: {exc}") from None
+        raise JobFailed("payload_invalid", f"The payload is invalid: {exc}") from None
 
 
 def grading_title(payload: dict) -> dict:

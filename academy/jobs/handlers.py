@@ -20,12 +20,8 @@ class JobCategory(StrEnum):
     IMPORT = "import"  # POST /api/v1/students/import/
 
 
-class JobFailed(Exception):
-    """A handler's clean failure: `reason` is shown to the user as the job's error_message."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
+class JobFailed(ApplicationError):
+    """A handler's clean failure: the message is the job's error_message, with its code and params."""
 
 
 class PayloadInvalid(ApplicationError):

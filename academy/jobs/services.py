@@ -39,10 +39,11 @@ def job_complete(*, job_id: str, attempt: int, result) -> Job | None:
                                 error_message="")
 
 
-def job_fail(*, job_id: str, attempt: int, error_message: str) -> Job | None:
-    """Save FAILED with its reason, then publish it."""
+def job_fail(*, job_id: str, attempt: int, error_message: str, error_code: str = "",
+             error_params: dict | None = None) -> Job | None:
+    """Save FAILED with its reason (and the reason's code and params), then publish it."""
     return progress.task_fail(kind=progress.KIND_JOB, task_id=job_id, attempt=attempt, reason=error_message,
-                              result=None)
+                              code=error_code, params=error_params, result=None)
 
 
 def job_cancel(*, tenant_id: int, job_id: str) -> Job | None:

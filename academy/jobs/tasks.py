@@ -35,11 +35,12 @@ def job_run(job_id: str, attempt: int) -> str:
         logger.info("job %s (%s) attempt %s ended elsewhere; stopped", job_id, job.job_type, attempt)
         status = "CANCELLED"
     except JobFailed as exc:
-        services.job_fail(job_id=job_id, attempt=attempt, error_message=exc.reason)
+        services.job_fail(job_id=job_id, attempt=attempt, error_message=exc.message, error_code=exc.code,
+                          error_params=exc.params)
         status = "FAILED"
     except Exception:
         logger.exception("job %s (%s) failed", job_id, job.job_type)
-        services.job_fail(job_id=job_id, attempt=attempt, error_message=INTERNAL_ERROR)
+        services.job_fail(job_id=job_id, attempt=attempt, error_message=INTERNAL_ERROR, error_code="internal_error")
         status = "FAILED"
     else:
         # None: the attempt ended meanwhile (cancelled, failed as stuck) and keeps that end.

@@ -195,7 +195,7 @@ def message_send_run(*, tenant_id: int, message_id: int, reporter: ProgressRepor
     """
     message = message_get(tenant_id=tenant_id, message_id=message_id)
     if message is None:
-        raise JobFailed("The message to send no longer exists.")
+        raise JobFailed("message_gone", "The message to send no longer exists.")
     total, already_sent = delivery_counts(message_id=message.pk)
     to_send = total - already_sent
     provider = provider or get_provider()
@@ -223,7 +223,10 @@ def message_send_run(*, tenant_id: int, message_id: int, reporter: ProgressRepor
         failed += [{"recipient": d.address, "error": d.error} for d in outcome.failed]
         done += len(outcome.sent) + len(outcome.failed)
         if outcome.outage is not None:
-            raise JobFailed(_outage_reason(outcome.outage, sent=already_sent + sent, total=total))
+            raise JobFailed("sending_stopped", _outage_reason(outcome.outage, sent=already_sent + sent, total=total),
+                            {"reason": outcome.outage.reason, "sent": already_sent + sent, "total": total,
+                             "wait_seconds": round(outcome.outage.retry_after) if outcome.outage.retry_after
+                             else None})
     return {"sent": sent, "failed": failed, "total": total, "skipped_already_sent": already_sent}
 
 

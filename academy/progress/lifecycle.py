@@ -117,10 +117,15 @@ def task_finish(*, kind: str, task_id, attempt: int, **changes) -> Any | None:
     return _end(task_kind, task_id, attempt, task_kind.success, changes)
 
 
-def task_fail(*, kind: str, task_id, attempt: int, reason: str, **changes) -> Any | None:
-    """Save this attempt FAILED with a reason the user can read, then publish it."""
+def task_fail(*, kind: str, task_id, attempt: int, reason: str, code: str = "", params: dict | None = None,
+              **changes) -> Any | None:
+    """Save this attempt FAILED with a reason the user can read, then publish it.
+
+    `code` and `params` are the reason's for clients to localise (error_code, error_params).
+    """
     task_kind = kind_get(kind)
-    return _end(task_kind, task_id, attempt, Status.FAILED, {task_kind.error_field: reason, **changes})
+    return _end(task_kind, task_id, attempt, Status.FAILED, {
+        task_kind.error_field: reason, "error_code": code, "error_params": params or {}, **changes})
 
 
 def task_cancel(*, kind: str, tenant_id: int, task_id) -> Any | None:

@@ -38,7 +38,8 @@ def progress_reconcile(*, heartbeat_timeout: int | None = None, now: float | Non
         for ref, db_state in kind.unfinished():
             cached = store.state_read(ref)
             if db_state.status == Status.PROCESSING and _stuck(cached, db_state, timeout, now):
-                task_fail(kind=kind.name, task_id=ref.task_id, attempt=db_state.attempt, reason=STUCK_REASON)
+                task_fail(kind=kind.name, task_id=ref.task_id, attempt=db_state.attempt, reason=STUCK_REASON,
+                          code="task_stuck")
                 report.failed_stuck += 1
                 continue
             if cached is None or cached.attempt < db_state.attempt or not cached.exists:

@@ -37,16 +37,16 @@ def import_run(job, reporter) -> dict:
     """Import the job's stored roster into the job's tenant."""
     payload = job.payload
     if not payload["path"].startswith(f"imports/{job.tenant_id}/"):
-        raise JobFailed("The roster file belongs to another academy.")
+        raise JobFailed("import_file_foreign", "The roster file belongs to another academy.")
     try:
         with default_storage.open(payload["path"], "rb") as file:
             return student_import_run(tenant_id=job.tenant_id, source=file,
                                       password_hash=payload["password_hash"],
                                       dry_run=payload["dry_run"], reporter=reporter)
     except FileNotFoundError:
-        raise JobFailed("The uploaded roster file is gone; upload it again.") from None
+        raise JobFailed("import_file_gone", "The uploaded roster file is gone; upload it again.") from None
     except ImportFileError as exc:
-        raise JobFailed(exc.reason) from None
+        raise JobFailed("import_file_invalid", exc.reason) from None
 
 
 def import_title(payload: dict, *, filename: str = "") -> dict:

@@ -45,11 +45,14 @@ ProgressCallback = Callable[[float, "float | None"], None]
 
 
 class MediaError(Exception):
-    """A file that cannot become a playable video; `reason` is shown to the user."""
+    """A file that cannot become a playable video: `reason` is shown to the user, `code` and
+    `params` are what clients localise (the video's error_code and error_params)."""
 
-    def __init__(self, reason: str, *, detail: str = "") -> None:
+    def __init__(self, code: str, reason: str, params: dict | None = None, *, detail: str = "") -> None:
         super().__init__(reason)
+        self.code = code
         self.reason = reason
+        self.params = params or {}
         # ffmpeg's own words (stderr tail), for logs only: too technical for users.
         self.detail = detail
 
@@ -167,7 +170,7 @@ def probe(
 ) -> Probe:
     """Read an upload's streams and return what the encoder needs; raise MediaError if unusable."""
     if os.path.getsize(path) == 0:
-        raise MediaError("The file is empty.")
+        raise MediaError("video_file_empty", "The file is empty.")
     url = _input_url(path)
     command = [
         FFPROBE, "-v", "error", *_INPUT_GUARD,
@@ -177,13 +180,14 @@ def probe(
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
                               preexec_fn=die_with_parent())
     except subprocess.TimeoutExpired:
-        raise MediaError("The file took too long to read.") from None
+        raise MediaError("video_probe_timeout", "The file took too long to read.") from None
     if done.returncode != 0:
-        raise MediaError("The file is not a video we can read.", detail=done.stderr[-2000:])
+        raise MediaError("video_unreadable", "The file is not a video we can read.", detail=done.stderr[-2000:])
     try:
         info = json.loads(done.stdout or "{}")
     except json.JSONDecodeError:
-        raise MediaError("The file is not a video we can read.", detail=done.stdout[-2000:]) from None
+        raise MediaError("video_unreadable", "The file is not a video we can read.",
+                         detail=done.stdout[-2000:]) from None
 
     fmt = info.get("format") or {}
     streams = info.get("streams") or []
@@ -194,25 +198,26 @@ def probe(
     ]
     if not videos:
         if any(s.get("codec_type") == "audio" for s in streams):
-            raise MediaError("The file has no video stream (it holds only audio).")
+            raise MediaError("video_audio_only", "The file has no video stream (it holds only audio).")
         if not streams:
-            raise MediaError("The file is not a video we can read.")
-        raise MediaError("The file has no video stream.")
+            raise MediaError("video_unreadable", "The file is not a video we can read.")
+        raise MediaError("video_no_stream", "The file has no video stream.")
     if not any(name in VIDEO_FORMATS for name in (fmt.get("format_name") or "").split(",")):
-        raise MediaError("The file is not a video we can read.")
+        raise MediaError("video_unreadable", "The file is not a video we can read.")
     video = videos[0]
     width, height = _display_size(video)
     if width < 2 or height < 2:
-        raise MediaError("The video has no readable picture size.")
+        raise MediaError("video_no_picture_size", "The video has no readable picture size.")
 
     duration = _seconds(fmt.get("duration")) or _seconds(video.get("duration"))
     if duration is None:
         # Recorders that stream their output (browser MediaRecorder webm) write no duration.
         duration = _duration_from_packets(url, timeout=timeout)
     if duration is None:
-        raise MediaError("The length of the video could not be read.")
+        raise MediaError("video_no_duration", "The length of the video could not be read.")
     if max_duration is not None and duration > max_duration:
-        raise MediaError(f"The video is longer than the limit of {max_duration:g} seconds.")
+        raise MediaError("video_too_long", f"The video is longer than the limit of {max_duration:g} seconds.",
+                         {"limit_seconds": max_duration, "duration_seconds": round(duration, 3)})
 
     return Probe(
         duration=duration,
@@ -330,18 +335,20 @@ def _stderr_tail(file, *, limit: int = 4000) -> str:
     return file.read().decode("utf-8", "replace").strip()
 
 
-def _failure_reason(returncode: int, stderr: str) -> str:
+def _failure(returncode: int, stderr: str) -> MediaError:
+    """Return the error of a failed ffmpeg run, told from its exit and its stderr."""
     text = stderr.lower()
     if "no space left on device" in text:
-        return "The video could not be saved: the server is out of disk space."
+        return MediaError("video_disk_full", "The video could not be saved: the server is out of disk space.",
+                          detail=stderr)
     if any(
         sign in text
         for sign in ("invalid data found", "error while decoding", "corrupt", "moov atom not found")
     ):
-        return "The video could not be decoded (corrupt data)."
+        return MediaError("video_corrupt", "The video could not be decoded (corrupt data).", detail=stderr)
     if returncode < 0:
-        return "The encoder stopped unexpectedly."
-    return "The video could not be encoded."
+        return MediaError("video_encoder_crashed", "The encoder stopped unexpectedly.", detail=stderr)
+    return MediaError("video_encode_failed", "The video could not be encoded.", detail=stderr)
 
 
 def die_with(parent: int) -> None:
@@ -460,11 +467,12 @@ def encode_hls(
         if returncode != 0:
             detail = _stderr_tail(stderr)
             logger.warning("ffmpeg exited with %s: %s", returncode, detail[-500:])
-            raise MediaError(_failure_reason(returncode, detail), detail=detail)
+            raise _failure(returncode, detail)
 
     master = os.path.join(os.path.abspath(os.fspath(out_dir)), MASTER_PLAYLIST)
     if not os.path.isfile(master):
-        raise MediaError("The video could not be encoded.", detail="ffmpeg wrote no master playlist")
+        raise MediaError("video_encode_failed", "The video could not be encoded.",
+                         detail="ffmpeg wrote no master playlist")
     return HlsResult(master_path=master)
 
 
@@ -476,9 +484,9 @@ def _wait_slice(deadline: float | None) -> float:
 
 def _check(cancel: threading.Event | None, deadline: float | None) -> None:
     if cancel is not None and cancel.is_set():
-        raise EncodingCancelled("The encoding was cancelled.")
+        raise EncodingCancelled("video_cancelled", "The encoding was cancelled.")
     if deadline is not None and time.monotonic() >= deadline:
-        raise EncodingTimeout("The video took too long to encode.")
+        raise EncodingTimeout("video_encode_timeout", "The video took too long to encode.")
 
 
 def _run(command: list[str], *, timeout: float) -> None:
@@ -487,10 +495,9 @@ def _run(command: list[str], *, timeout: float) -> None:
                               preexec_fn=die_with_parent())
     except subprocess.TimeoutExpired:
         # run() has already killed and reaped ffmpeg.
-        raise EncodingTimeout("The video took too long to process.") from None
+        raise EncodingTimeout("video_process_timeout", "The video took too long to process.") from None
     if done.returncode != 0:
-        detail = done.stderr[-4000:].strip()
-        raise MediaError(_failure_reason(done.returncode, detail), detail=detail)
+        raise _failure(done.returncode, done.stderr[-4000:].strip())
 
 
 def make_poster(
@@ -519,5 +526,5 @@ def make_poster(
     if os.path.exists(out_path):
         os.remove(out_path)  # so a stale poster is never taken for a fresh one
     if not grab(at_seconds) and not (at_seconds > 0 and grab(0)):
-        raise MediaError("The video has no frame to show as a poster.")
+        raise MediaError("video_no_poster_frame", "The video has no frame to show as a poster.")
     return out_path

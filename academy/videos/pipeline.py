@@ -56,10 +56,12 @@ def video_encode_run(*, video_id: int, attempt: int, cancel: threading.Event | N
         output = _encode(video, reporter=reporter, prefix=prefix, cancel=cancel)
     except hls.MediaError as exc:
         logger.info("video %s attempt %s failed: %s %s", video_id, attempt, exc.reason, exc.detail[-500:])
-        status = _fail(video_id=video_id, attempt=attempt, prefix=prefix, reason=exc.reason)
+        status = _fail(video_id=video_id, attempt=attempt, prefix=prefix, reason=exc.reason, code=exc.code,
+                       params=exc.params)
     except Exception:
         logger.exception("video %s attempt %s failed on an internal error", video_id, attempt)
-        status = _fail(video_id=video_id, attempt=attempt, prefix=prefix, reason=INTERNAL_ERROR)
+        status = _fail(video_id=video_id, attempt=attempt, prefix=prefix, reason=INTERNAL_ERROR,
+                       code="internal_error")
     else:
         if services.video_complete(video_id=video_id, attempt=attempt, **output) is not None:
             status = "READY"
@@ -76,7 +78,7 @@ def _encode(video: Video, *, reporter: ProgressReporter, prefix: str, cancel: th
     timer = _StepTimer()
     reporter.step(PROBE)
     if not video.source or not default_storage.exists(video.source):
-        raise hls.MediaError(MISSING_SOURCE)
+        raise hls.MediaError("video_source_missing", MISSING_SOURCE)
     # The folder is named after this process, so a worker starting after a crash can tell it
     # is a dead one's and delete it (cleanup.video_workdirs_sweep).
     with tempfile.TemporaryDirectory(prefix=cleanup.workdir_prefix()) as work, \
@@ -128,11 +130,12 @@ class _StepTimer:
 
 def _check(cancel: threading.Event) -> None:
     if cancel.is_set():
-        raise hls.EncodingCancelled("The encoding was cancelled.")
+        raise hls.EncodingCancelled("video_cancelled", "The encoding was cancelled.")
 
 
-def _fail(*, video_id: int, attempt: int, prefix: str, reason: str) -> str:
-    if services.video_fail(video_id=video_id, attempt=attempt, error_reason=reason) is not None:
+def _fail(*, video_id: int, attempt: int, prefix: str, reason: str, code: str, params: dict | None = None) -> str:
+    if services.video_fail(video_id=video_id, attempt=attempt, error_reason=reason, error_code=code,
+                           error_params=params) is not None:
         # Ours to delete only when this run is the one that ended the attempt.
         _discard(prefix)
     return "FAILED"

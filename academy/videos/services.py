@@ -54,9 +54,11 @@ def video_complete(*, video_id: int, attempt: int, hls_path: str, duration: floa
                                 duration=duration, poster_path=poster_path, error_reason="")
 
 
-def video_fail(*, video_id: int, attempt: int, error_reason: str, duration: float | None = None) -> Video | None:
+def video_fail(*, video_id: int, attempt: int, error_reason: str, error_code: str = "",
+               error_params: dict | None = None, duration: float | None = None) -> Video | None:
     """Mark the video FAILED with a human reason, then publish it."""
     return progress.task_fail(kind=progress.KIND_VIDEO, task_id=video_id, attempt=attempt, reason=error_reason,
+                              code=error_code, params=error_params,
                               duration=duration)
 
 

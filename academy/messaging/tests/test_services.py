@@ -222,6 +222,8 @@ def test_a_provider_outage_fails_the_job_and_a_retry_continues(tenant, gateway, 
     assert job.error_message == (
         "Sending stopped: SMS gateway answered 503: maintenance. 130 of 250 recipients have the "
         "message. Retry the job to send to the rest: nobody gets it twice.")
+    assert (job.error_code, job.error_params) == ("sending_stopped", {
+        "reason": "SMS gateway answered 503: maintenance", "sent": 130, "total": 250, "wait_seconds": None})
     statuses = [status for status, _ in deliveries(job).values()]
     assert (statuses.count("SENT"), statuses.count("PENDING")) == (130, 120)
     assert redis_state(job).fields["error_message"] == job.error_message

@@ -135,6 +135,19 @@ class TaskLifecycleContract:
         state = self.cached(row)
         assert (state.status, state.fields[self.error_field]) == ("FAILED", "The file is empty.")
 
+    def test_a_failure_keeps_its_code_and_params_for_clients(self, running):
+        row = running()
+        assert progress.task_fail(kind=self.kind, task_id=row.pk, attempt=1, reason="Too long.", code="too_long",
+                                  params={"limit_seconds": 60})
+        row.refresh_from_db()
+        assert (row.error_code, row.error_params) == ("too_long", {"limit_seconds": 60})
+        body = progress.kind_get(self.kind).render(str(row.pk), self.cached(row))
+        assert (body["error_code"], body["error_params"]) == ("too_long", {"limit_seconds": 60})
+        # A new attempt starts clean.
+        assert progress.task_retry(kind=self.kind, tenant_id=row.tenant_id, task_id=row.pk)
+        row.refresh_from_db()
+        assert (row.error_code, row.error_params) == ("", {})
+
     def test_an_unknown_id_is_none_without_raising(self):
         for task_id in ("0", "12x", "not-an-id", "99999999"):
             assert progress.task_mark_processing(kind=self.kind, task_id=task_id, attempt=1) is None

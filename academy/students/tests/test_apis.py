@@ -151,6 +151,7 @@ def test_a_file_the_worker_cannot_read_fails_the_job_with_the_reason(post_import
     body = api(owner[2]).get(f"/api/v1/jobs/{job_id}/progress/").json()
     assert body["status"] == "FAILED"
     assert body["error_message"].startswith("The header in row 1 has no parent phone column")
+    assert (body["error_code"], body["error_params"]) == ("import_file_invalid", {})
 
 
 def test_a_file_over_the_row_limit_fails_the_job_and_writes_nothing(post_import, roster, settings):

@@ -176,14 +176,14 @@ def truncated(path) -> bytes:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("kind, reason", [
-    ("text", "The file is not a video we can read."),
-    ("empty", "The file is empty."),
-    ("audio", "The file has no video stream (it holds only audio)."),
-    ("truncated", "The file is not a video we can read."),
-    ("too long", "The video is longer than the limit of 3 seconds."),
+@pytest.mark.parametrize("kind, reason, code", [
+    ("text", "The file is not a video we can read.", "video_unreadable"),
+    ("empty", "The file is empty.", "video_file_empty"),
+    ("audio", "The file has no video stream (it holds only audio).", "video_audio_only"),
+    ("truncated", "The file is not a video we can read.", "video_unreadable"),
+    ("too long", "The video is longer than the limit of 3 seconds.", "video_too_long"),
 ])
-def test_bad_input_fails_with_its_reason(kind, reason, upload, clip, audio_only, owner, api, settings, media,
+def test_bad_input_fails_with_its_reason(kind, reason, code, upload, clip, audio_only, owner, api, settings, media,
                                          private_tmp):
     settings.VIDEO_MAX_DURATION = 3
     content = {
@@ -203,6 +203,11 @@ def test_bad_input_fails_with_its_reason(kind, reason, upload, clip, audio_only,
     assert detail["playback_url"] is None and detail["hls_path"] == ""
     progress = client.get(f"/media/videos/{video_id}/progress/").json()
     assert progress["status"] == "FAILED" and progress["error_reason"] == reason
+    # What the web app localises: the same code in the detail and in the progress body.
+    assert detail["error_code"] == progress["error_code"] == code
+    assert detail["error_params"] == progress["error_params"]
+    if code == "video_too_long":
+        assert progress["error_params"]["limit_seconds"] == 3 and progress["error_params"]["duration_seconds"] > 3
     assert not files_under(media / "videos" / str(owner[0].pk) / str(video_id))
     assert list(private_tmp.iterdir()) == []
 
@@ -223,6 +228,7 @@ def test_an_unexpected_error_fails_generically_logs_and_removes_partial_output(u
 
     video = Video.objects.get(pk=video_id)
     assert video.status == VideoStatus.FAILED and video.error_reason == pipeline.INTERNAL_ERROR
+    assert video.error_code == "internal_error"
     assert "the bucket went away" in caplog.text
     assert not files_under(media / "videos" / str(owner[0].pk) / str(video_id))
 
@@ -234,7 +240,8 @@ def test_the_time_limit_kills_ffmpeg(upload, clip, settings, private_tmp):
 
     assert video_encode(video_id, 1) == "FAILED"
 
-    assert Video.objects.get(pk=video_id).error_reason == "The video took too long to encode."
+    video = Video.objects.get(pk=video_id)
+    assert (video.error_reason, video.error_code) == ("The video took too long to encode.", "video_encode_timeout")
     assert not ffmpeg_children()
     assert list(private_tmp.iterdir()) == []
 
