@@ -5,7 +5,7 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from academy.progress.testing import redis_client as get_redis
+from academy.progress.testing import breaker_reset, redis_client as get_redis
 
 
 def pytest_configure(config):
@@ -35,6 +35,7 @@ def redis_client():
 @pytest.fixture(autouse=True)
 def _clean_redis(request):
     """Give every database test an empty Redis too; pure tests need no servers at all."""
+    breaker_reset()
     if "django_db" in request.keywords or {"db", "transactional_db", "live_server"} & set(request.fixturenames):
         request.getfixturevalue("redis_client")
     yield

@@ -99,7 +99,14 @@ AUTH_USER_MODEL = "tenants.User"
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 REDIS_POOL_SIZE = env_int("REDIS_POOL_SIZE", 50)
-REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "1.0"))
+# The longest a request waits on an unresponsive Redis (a frozen server, a cut network).
+REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "0.5"))
+# After this many consecutive Redis timeouts a process skips Redis for PROGRESS_BREAKER_OPEN_SECONDS
+# (progress is read from the DB), then probes it again (academy/progress/breaker.py).
+PROGRESS_BREAKER_FAILURES = env_int("PROGRESS_BREAKER_FAILURES", 3)
+PROGRESS_BREAKER_OPEN_SECONDS = float(os.environ.get("PROGRESS_BREAKER_OPEN_SECONDS", "5"))
+# While Redis is out, one DB read per task per process serves the polls of this many seconds.
+PROGRESS_FALLBACK_CACHE_SECONDS = float(os.environ.get("PROGRESS_FALLBACK_CACHE_SECONDS", "1.0"))
 
 # Progress store policy: a running status expires unless its worker writes again (a dead
 # worker's task cannot look alive for ever); a terminal one stays; writes are coalesced.
@@ -109,6 +116,12 @@ TERMINAL_STATUS_TTL_JITTER = float(os.environ.get("TERMINAL_STATUS_TTL_JITTER", 
 PROGRESS_MIN_INTERVAL = float(os.environ.get("PROGRESS_MIN_INTERVAL", "0.5"))
 PROGRESS_MISSING_TTL = env_int("PROGRESS_MISSING_TTL", 30)
 PROGRESS_HEARTBEAT_TIMEOUT = env_int("PROGRESS_HEARTBEAT_TIMEOUT", 15 * 60)
+# Reconcile (academy/progress/reconcile.py): a PENDING task older than the grace with no run in
+# the broker is queued again; a stuck PROCESSING one is queued again up to this many attempts,
+# then FAILED. A broker that cannot be listed (SQS) re-queues PENDING tasks after the timeout.
+PROGRESS_PENDING_GRACE = env_int("PROGRESS_PENDING_GRACE", 60)
+PROGRESS_PENDING_TIMEOUT = env_int("PROGRESS_PENDING_TIMEOUT", 3600)
+PROGRESS_STUCK_MAX_ATTEMPTS = env_int("PROGRESS_STUCK_MAX_ATTEMPTS", 3)
 
 # A Redis Cluster (REDIS_URL=redis+cluster://...) may hold progress but not the broker:
 # Celery's Redis transport needs one server (see the README's deployment guide).

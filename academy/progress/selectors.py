@@ -5,9 +5,11 @@ import logging
 import time
 
 import redis
+from django.conf import settings
 
 from academy.counters import PROGRESS_READS, REDIS_ERRORS
 from academy.progress import store
+from academy.progress.breaker import fallback_flight, guarded
 from academy.progress.client import get_redis
 from academy.progress.keys import fill_lock_key, ref_from_member
 from academy.progress.registry import kind_get
@@ -24,6 +26,13 @@ WAIT_STEP = 0.01
 def _load(ref: TaskRef) -> TaskState | None:
     """Read the task's state from the DB, through its kind."""
     return kind_get(ref.kind).load(ref.tenant_id, ref.task_id)
+
+
+def _fallback(ref: TaskRef) -> TaskState | None:
+    """Read the DB while Redis is out: one read per task per process serves the polls of a
+    PROGRESS_FALLBACK_CACHE_SECONDS window (concurrent ones wait for it), so an outage does
+    not turn every poll into a query."""
+    return fallback_flight.run(ref, lambda: _load(ref), ttl=settings.PROGRESS_FALLBACK_CACHE_SECONDS)
 
 
 def _fill(ref: TaskRef) -> TaskState | None:
@@ -52,7 +61,7 @@ def progress_get(ref: TaskRef) -> TaskState | None:
         REDIS_ERRORS.labels("read").inc()
         logger.warning("progress read failed for %s, answering from the DB: %s", ref, exc)
         PROGRESS_READS.labels(ref.kind, "fallback").inc()
-        return _load(ref)
+        return _fallback(ref)
     if state is not None:
         PROGRESS_READS.labels(ref.kind, "hit" if state.exists else "missing").inc()
         return state if state.exists else None
@@ -60,7 +69,7 @@ def progress_get(ref: TaskRef) -> TaskState | None:
     PROGRESS_READS.labels(ref.kind, "miss").inc()
     client = get_redis()
     try:
-        if client.set(fill_lock_key(ref), "1", nx=True, px=FILL_LOCK_MS):
+        if guarded(lambda: client.set(fill_lock_key(ref), "1", nx=True, px=FILL_LOCK_MS)):
             try:
                 # Look again: a holder that just finished may have filled it after our miss.
                 state = store.state_read(ref)
@@ -68,7 +77,7 @@ def progress_get(ref: TaskRef) -> TaskState | None:
                     return _fill(ref)
                 return state if state.exists else None
             finally:
-                client.delete(fill_lock_key(ref))
+                guarded(lambda: client.delete(fill_lock_key(ref)))
         deadline = time.monotonic() + WAIT_SECONDS
         while time.monotonic() < deadline:
             time.sleep(WAIT_STEP)
@@ -79,7 +88,7 @@ def progress_get(ref: TaskRef) -> TaskState | None:
         REDIS_ERRORS.labels("fill").inc()
         logger.warning("progress fill failed for %s: %s", ref, exc)
     PROGRESS_READS.labels(ref.kind, "fallback").inc()
-    return _load(ref)
+    return _fallback(ref)
 
 
 def attempt_ended(ref: TaskRef, attempt: int) -> bool:

@@ -9,6 +9,7 @@ from typing import Iterable, Mapping
 from django.conf import settings
 from redis.client import Pipeline
 
+from academy.progress.breaker import guarded
 from academy.progress.client import get_redis
 from academy.progress.keys import active_key, task_keys
 from academy.progress.types import MISSING, TaskRef, TaskState
@@ -69,7 +70,7 @@ def state_write(ref: TaskRef, state: TaskState, *, only_if_exists: bool = False,
     if pipeline is not None:
         script(keys=task_keys(ref), args=args, client=pipeline)
         return None
-    applied, _reason = script(keys=task_keys(ref), args=args)
+    applied, _reason = guarded(lambda: script(keys=task_keys(ref), args=args))
     return bool(applied)
 
 
@@ -91,7 +92,7 @@ def state_read(ref: TaskRef) -> TaskState | None:
 
     A finished task costs one HGETALL inside it; a running one three (status, progress, step).
     """
-    raw = _script(_READ_LUA)(keys=task_keys(ref))
+    raw = guarded(lambda: _script(_READ_LUA)(keys=task_keys(ref)))
     return _state(*(_pairs(flat) for flat in raw), *([{}, {}] if len(raw) == 1 else []))
 
 
@@ -108,24 +109,26 @@ def states_read(refs: Iterable[TaskRef]) -> list[TaskState | None]:
     for ref in refs:
         for key in task_keys(ref):
             pipe.hgetall(key)
-    raw = pipe.execute()
+    raw = guarded(pipe.execute)
     return [_state(*raw[i:i + 3]) for i in range(0, len(raw), 3)]
 
 
 def active_add(ref: TaskRef) -> None:
     """Add a task to its tenant's active index (NX: a re-add keeps the first start time)."""
-    get_redis().zadd(active_key(ref.tenant_id), {ref.member: time.time()}, nx=True)
+    guarded(lambda: get_redis().zadd(active_key(ref.tenant_id), {ref.member: time.time()}, nx=True))
 
 
 def active_remove(ref: TaskRef, *, pipeline: Pipeline | None = None) -> None:
     """Remove a finished task from its tenant's active index."""
-    client = pipeline if pipeline is not None else get_redis()
-    client.zrem(active_key(ref.tenant_id), ref.member)
+    if pipeline is not None:
+        pipeline.zrem(active_key(ref.tenant_id), ref.member)
+    else:
+        guarded(lambda: get_redis().zrem(active_key(ref.tenant_id), ref.member))
 
 
 def active_list(tenant_id: int, *, limit: int = 200) -> list[tuple[str, float]]:
     """Return (member, started_at) of a tenant's running tasks, oldest first."""
-    return get_redis().zrange(active_key(tenant_id), 0, limit - 1, withscores=True)
+    return guarded(lambda: get_redis().zrange(active_key(tenant_id), 0, limit - 1, withscores=True))
 
 
 def state_delete(ref: TaskRef) -> None:

@@ -1,6 +1,7 @@
 """Failure paths against real servers: Redis down mid-task, a cache flush under a poll storm,
 and the reconcile command."""
 import shutil
+from datetime import timedelta
 import socket
 import subprocess
 import tempfile
@@ -15,6 +16,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import pytest
 from django.core.wsgi import get_wsgi_application
 from django.db import connection
+from django.utils import timezone
 
 from academy.jobs import services
 from academy.jobs.models import Job
@@ -184,7 +186,7 @@ def test_poll_storm_after_a_flush_makes_at_most_two_statements(wsgi_server, make
 
 
 @pytest.mark.django_db
-def test_reconcile_rewarms_and_fails_stuck_tasks(make_member, redis_client, django_capture_on_commit_callbacks):
+def test_reconcile_rewarms_and_requeues_stuck_tasks(make_member, redis_client, django_capture_on_commit_callbacks):
     tenant, _, _ = make_member()
     running, stuck, pending = (Job.objects.create(tenant=tenant, job_type="excel_student_import", payload={})
                                for _ in range(3))
@@ -192,19 +194,21 @@ def test_reconcile_rewarms_and_fails_stuck_tasks(make_member, redis_client, djan
         publish(job_ref(job), job_state(job))
     for job in (running, stuck):
         services.job_mark_processing(job_id=str(job.job_id), attempt=1)
-    # The stuck one's worker died an hour ago: its heartbeat is old.
+    # The stuck one's worker died an hour ago: its heartbeat and its row are that old.
     redis_client.hset(store.task_keys(job_ref(stuck))[0], "hb", int(time.time()) - 3600)
+    Job.objects.filter(pk=stuck.pk).update(updated_at=timezone.now() - timedelta(hours=1))
 
-    report = progress_reconcile(heartbeat_timeout=900)
-    assert report.failed_stuck == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        report = progress_reconcile(heartbeat_timeout=900)
+    assert report.requeued_stuck == 1 and report.failed_stuck == 0
     stuck.refresh_from_db()
-    assert stuck.status == "FAILED" and "stopped reporting" in stuck.error_message
-    assert store.state_read(job_ref(stuck)).status == "FAILED"
+    assert (stuck.status, stuck.attempt) == ("PENDING", 2), "queued again as a new attempt"
+    assert store.state_read(job_ref(stuck)).status == "PENDING"
 
     redis_client.flushdb()  # Redis lost everything
     report = progress_reconcile(heartbeat_timeout=900)
-    assert report.rewarmed == 2 and report.failed_stuck == 0
+    assert report.rewarmed == 3 and report.requeued_stuck == 0
     assert store.state_read(job_ref(running)).status == "PROCESSING"
     assert store.state_read(job_ref(pending)).status == "PENDING"
     members = {m for m, _ in store.active_list(tenant.pk)}
-    assert members == {job_ref(running).member, job_ref(pending).member}
+    assert members == {job_ref(running).member, job_ref(pending).member, job_ref(stuck).member}

@@ -4,7 +4,8 @@ from academy.progress.reconcile import progress_reconcile
 
 
 class Command(BaseCommand):
-    help = "Re-warm Redis from the DB and fail tasks stuck in PROCESSING past the heartbeat timeout."
+    help = ("Repair Redis and the queue from the DB: re-queue lost and stuck tasks (failing those out of "
+            "attempts), rewrite finished tasks Redis shows as running, re-warm the rest.")
 
     def add_arguments(self, parser):
         parser.add_argument("--heartbeat-timeout", type=int, default=None,
@@ -12,5 +13,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, heartbeat_timeout, **options):
         report = progress_reconcile(heartbeat_timeout=heartbeat_timeout)
-        self.stdout.write(f"rewarmed={report.rewarmed} failed_stuck={report.failed_stuck} "
-                          f"unchanged={report.unchanged}")
+        self.stdout.write(" ".join(f"{name}={value}" for name, value in vars(report).items()))
