@@ -120,6 +120,8 @@ def main() -> int:
     rows = []
     try:
         redis_url, stop = services.start_redis(root)
+        # A pipeline of 1,000 script calls can take seconds on a busy machine: not a failure here.
+        os.environ.setdefault("REDIS_SOCKET_TIMEOUT", "60")
         os.environ.update({"REDIS_URL": redis_url, "SECRET_KEY": secrets.token_urlsafe(20),
                            "DJANGO_SETTINGS_MODULE": "academy.settings", "TERMINAL_STATUS_TTL": ""})
         import django
