@@ -55,7 +55,7 @@ class StudentImportApi(APIView):
                 dry_run=data.validated_data["dry_run"],
             )
         except ImportFileError as exc:
-            raise ApplicationError("import_file_invalid", exc.reason, field="file") from None
+            raise ApplicationError(exc.code, exc.reason, exc.params, field="file") from None
         try:
             return job_create_response(request, job_type=services.IMPORT_JOB_TYPE, payload=payload,
                                        category=JobCategory.IMPORT, **import_title(payload, filename=file.name))

@@ -46,7 +46,7 @@ def import_run(job, reporter) -> dict:
     except FileNotFoundError:
         raise JobFailed("import_file_gone", "The uploaded roster file is gone; upload it again.") from None
     except ImportFileError as exc:
-        raise JobFailed("import_file_invalid", exc.reason) from None
+        raise JobFailed(exc.code, exc.reason, exc.params) from None
 
 
 def import_title(payload: dict, *, filename: str = "") -> dict:

@@ -35,26 +35,29 @@ def check_workbook(
         size = fileobj.seek(0, io.SEEK_END)
         fileobj.seek(0)
         if size == 0:
-            raise ImportFileError("The file is empty.")
+            raise ImportFileError("import_file_empty", "The file is empty.")
         if size > limits.max_bytes:
             raise ImportFileError(
-                f"The file is {_size(size)}; the limit is {_size(limits.max_bytes)}."
+                "import_file_too_large",
+                f"The file is {_size(size)}; the limit is {_size(limits.max_bytes)}.",
+                {"size_bytes": size, "limit_bytes": limits.max_bytes},
             )
         magic = fileobj.read(8)
         fileobj.seek(0)
         if magic == _OLE2_MAGIC:
             raise ImportFileError(
+                "import_file_encrypted_or_xls",
                 "The file is password-protected or an old .xls workbook; "
                 "save it as an .xlsx file without a password."
             )
         if not magic.startswith(_ZIP_MAGIC):
-            raise ImportFileError("The file is not an Excel .xlsx workbook.")
+            raise ImportFileError("import_file_not_xlsx", "The file is not an Excel .xlsx workbook.")
         try:
             with zipfile.ZipFile(fileobj) as archive:
                 _check_archive(archive, limits=limits)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError,
                 NotImplementedError, ValueError, OSError) as exc:
-            raise ImportFileError("The file is damaged and cannot be read as .xlsx.") from exc
+            raise ImportFileError("import_file_damaged", "The file is damaged and cannot be read as .xlsx.") from exc
 
 
 def _check_archive(
@@ -62,21 +65,22 @@ def _check_archive(
 ) -> None:
     infos = archive.infolist()
     if len(infos) > MAX_MEMBERS:
-        raise ImportFileError("The file has too many parts to be a roster workbook.")
+        raise ImportFileError("import_file_too_many_parts", "The file has too many parts to be a roster workbook.")
     names = {info.filename for info in infos}
     if "xl/workbook.xml" not in names:
         if "xl/workbook.bin" in names:
-            raise ImportFileError("Binary .xlsb workbooks are not supported; save as .xlsx.")
-        raise ImportFileError("The file is a zip archive, not an Excel .xlsx workbook.")
+            raise ImportFileError("import_file_xlsb", "Binary .xlsb workbooks are not supported; save as .xlsx.")
+        raise ImportFileError("import_file_not_xlsx", "The file is a zip archive, not an Excel .xlsx workbook.")
     # Declared sizes first: they reject an honest bomb without decompressing a byte.
     declared = 0
     for info in infos:
         if info.flag_bits & 0x1:
             raise ImportFileError(
+                "import_file_encrypted",
                 "The file is password-protected; save it as .xlsx without a password."
             )
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise ImportFileError("The file uses a compression method Excel does not write.")
+            raise ImportFileError("import_file_bad_compression", "The file uses a compression method Excel does not write.")
         _check_ratio(info.file_size, info.compress_size, max_ratio=limits.max_ratio)
         declared += info.file_size
     _check_total(declared, max_uncompressed=limits.max_uncompressed)
@@ -94,7 +98,7 @@ def _check_archive(
             _check_total(total, max_uncompressed=limits.max_uncompressed)
             scan.feed(chunk)
         if size != info.file_size:
-            raise ImportFileError("The file is damaged: a part's size does not match its header.")
+            raise ImportFileError("import_file_damaged", "The file is damaged: a part's size does not match its header.")
         scan.finish()
         if scan.bound() > limits.max_cells:
             # The cheap bound is pessimistic; count exactly before refusing.
@@ -104,6 +108,7 @@ def _check_archive(
             exact.finish()
             if exact.bound() > limits.max_cells:
                 raise ImportFileError(
+                    "import_sheet_too_large",
                     f"The sheet's used range is too large ({exact.rows:,} rows x "
                     f"{exact.cols:,} columns); delete stray cells far below or to the "
                     "right of the data."
@@ -117,6 +122,7 @@ def _size(n: int) -> str:
 def _check_ratio(size: int, compressed: int, *, max_ratio: int) -> None:
     if size > RATIO_MIN_SIZE and size > max(compressed, 1) * max_ratio:
         raise ImportFileError(
+            "import_file_zip_bomb",
             f"The file is compressed more than {max_ratio}:1 and looks like a zip bomb."
         )
 
@@ -124,6 +130,7 @@ def _check_ratio(size: int, compressed: int, *, max_ratio: int) -> None:
 def _check_total(total: int, *, max_uncompressed: int) -> None:
     if total > max_uncompressed:
         raise ImportFileError(
+            "import_file_unpacks_too_large",
             f"The file unpacks to more than {_size(max_uncompressed)}; "
             "split the roster into smaller files."
         )
@@ -170,13 +177,13 @@ def _view(buf: bytes) -> bytes:
 def _ref(letters: bytes, digits: bytes) -> tuple[int, int]:
     """Return the 1-based (row, column) of a cell reference, refusing Excel's outside."""
     if len(letters) > 3 or len(digits) > 7:
-        raise ImportFileError("The sheet refers to cells outside Excel's sheet size.")
+        raise ImportFileError("import_sheet_out_of_range", "The sheet refers to cells outside Excel's sheet size.")
     col = 0
     for letter in letters.upper():
         col = col * 26 + letter - 64
     row = int(digits) if digits else 0
     if col > _EXCEL_MAX_COL or row > _EXCEL_MAX_ROW:
-        raise ImportFileError("The sheet refers to cells outside Excel's sheet size.")
+        raise ImportFileError("import_sheet_out_of_range", "The sheet refers to cells outside Excel's sheet size.")
     return row, col
 
 

@@ -100,19 +100,21 @@ class RowReader(Iterator[RawRow]):
             if "name" in columns.values():
                 if "parent_phone" not in columns.values():
                     raise ImportFileError(
+                        "import_header_no_parent_phone",
                         f"The header in row {number} has no parent phone column "
-                        "(학부모 전화번호 or parent_phone)."
+                        "(학부모 전화번호 or parent_phone).", {"row": number},
                     )
                 return number, tuple(columns.items())
             seen += 1
             if seen == HEADER_SEARCH_ROWS:
                 break
         if first is None:
-            raise ImportFileError("The first sheet is empty.")
+            raise ImportFileError("import_sheet_empty", "The first sheet is empty.")
         found = ", ".join(cell_text(cell) for cell in first[1] if not _is_blank(cell))[:200]
         raise ImportFileError(
+            "import_header_no_name",
             f"No header row with a name column (이름 or name) was found; row {first[0]} "
-            f"has: {found}."
+            f"has: {found}.", {"row": first[0], "found": found},
         )
 
     def __next__(self) -> RawRow:
@@ -133,8 +135,9 @@ class RowReader(Iterator[RawRow]):
             if self.count > self._max_rows:
                 self.close()
                 raise ImportFileError(
+                    "import_too_many_rows",
                     f"The sheet has more than {self._max_rows:,} student rows, the limit "
-                    "per file; split it into smaller files."
+                    "per file; split it into smaller files.", {"limit": self._max_rows},
                 )
             return RawRow(number, values)
         self.close()
@@ -162,7 +165,7 @@ def _first_sheet(workbook: python_calamine.CalamineWorkbook) -> python_calamine.
         if meta.visible == visible and meta.typ == worksheet:
             return _calamine(workbook.get_sheet_by_index, index)
     if not workbook.sheet_names:
-        raise ImportFileError("The workbook has no sheets.")
+        raise ImportFileError("import_no_sheets", "The workbook has no sheets.")
     return _calamine(workbook.get_sheet_by_index, 0)
 
 
@@ -172,15 +175,16 @@ def _calamine(call: Callable[..., _T], *args: object) -> _T:
         return call(*args)
     except python_calamine.PasswordError as exc:
         raise ImportFileError(
+            "import_file_encrypted",
             "The file is password-protected; save it as .xlsx without a password."
         ) from exc
     except python_calamine.CalamineError as exc:
-        raise ImportFileError(f"The workbook cannot be read: {exc}.") from exc
+        raise ImportFileError("import_file_unreadable", f"The workbook cannot be read: {exc}.") from exc
     except BaseException as exc:
         # pyo3 raises PanicException, a BaseException, when the Rust side panics.
         if type(exc).__name__ != "PanicException":
             raise
-        raise ImportFileError("The workbook cannot be read.") from exc
+        raise ImportFileError("import_file_unreadable", "The workbook cannot be read.") from exc
 
 
 def read_rows(

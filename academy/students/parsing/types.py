@@ -20,11 +20,14 @@ MAX_LENGTHS = {
 
 
 class ImportFileError(Exception):
-    """The file as a whole cannot be imported; `reason` is shown to the user."""
+    """The file as a whole cannot be imported: `reason` is shown to the user, `code` and
+    `params` are what clients localise."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, code: str, reason: str, params: dict | None = None) -> None:
         super().__init__(reason)
+        self.code = code
         self.reason = reason
+        self.params = params or {}
 
 
 @dataclass(frozen=True, slots=True)

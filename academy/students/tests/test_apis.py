@@ -53,9 +53,9 @@ def test_an_import_is_stored_and_queued_with_only_the_password_hash(post_import,
 
 
 @pytest.mark.parametrize("content, reason, code", [
-    (b"name,parent_phone\nKim,01012345678\n", "The file is not an Excel .xlsx workbook.", "import_file_invalid"),
+    (b"name,parent_phone\nKim,01012345678\n", "The file is not an Excel .xlsx workbook.", "import_file_not_xlsx"),
     (b"", "The submitted file is empty.", "invalid"),
-    ("zip", "The file is a zip archive, not an Excel .xlsx workbook.", "import_file_invalid"),
+    ("zip", "The file is a zip archive, not an Excel .xlsx workbook.", "import_file_not_xlsx"),
 ])
 def test_a_file_that_is_not_xlsx_is_refused_with_the_reason_before_queuing(content, reason, code, post_import,
                                                                            media):
@@ -151,7 +151,7 @@ def test_a_file_the_worker_cannot_read_fails_the_job_with_the_reason(post_import
     body = api(owner[2]).get(f"/api/v1/jobs/{job_id}/progress/").json()
     assert body["status"] == "FAILED"
     assert body["error_message"].startswith("The header in row 1 has no parent phone column")
-    assert (body["error_code"], body["error_params"]) == ("import_file_invalid", {})
+    assert (body["error_code"], body["error_params"]) == ("import_header_no_parent_phone", {"row": 1})
 
 
 def test_a_file_over_the_row_limit_fails_the_job_and_writes_nothing(post_import, roster, settings):
