@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-py test-web test-e2e test-scale test-install install web bench-poll bench-memory bench-video bench-import clean
+.PHONY: demo test test-py test-web test-e2e test-scale test-install test-chaos install web bench-poll bench-memory bench-video bench-import clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,8 @@ demo: $(STAMP)
 	$(PY) scripts/demo.py
 
 # Everything: the Python suite on a throwaway PostgreSQL and Redis, the web app's tests,
-# the end-to-end test in headless Chromium, the scale-out suite, then the bare-install check.
-test: test-py test-web test-e2e test-scale test-install
+# the end-to-end test in headless Chromium, the scale-out suite, the bare-install check, then the chaos suite.
+test: test-py test-web test-e2e test-scale test-install test-chaos
 
 # The Python suite (or the DATABASE_URL/REDIS_URL servers); PYTEST_ARGS picks a part.
 test-py: $(STAMP)
@@ -48,6 +48,12 @@ test-scale: $(STAMP)
 # video (no test extra, no editable install, outside the source tree). About 1-2 minutes.
 test-install:
 	$(PYTHON) scripts/check_install.py
+
+# Faults on the real stack (Redis killed, frozen, flushed, restarted from an old snapshot;
+# PostgreSQL restarted; workers killed mid-encode; a lost broker message), on its own
+# PostgreSQL and Redis (scripts/chaos.py). About 6-8 minutes.
+test-chaos: $(STAMP)
+	$(PY) scripts/chaos.py -q -s
 
 # Rebuild the shipped web app after changing web/src.
 web: $(WEB_DEPS)

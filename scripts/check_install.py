@@ -117,9 +117,11 @@ def inner() -> int:
         status, token = _http("POST", base + "/api/v1/auth/token/", body=json.dumps(
             {"username": "owner", "password": "install-pw-1", "tenant_id": tenant_id}).encode())
         assert status == 200, (status, token)
-        from academy.videos.hls import generate_test_clip
-
-        clip = generate_test_clip(work / "clip.mp4", seconds=2, width=320, height=240)
+        # academy.testdata is not in the built package: make the clip with ffmpeg here.
+        clip = work / "clip.mp4"
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
+                        "testsrc2=size=320x240:rate=25:duration=2", "-c:v", "libx264", "-preset", "ultrafast",
+                        "-pix_fmt", "yuv420p", str(clip)], check=True)
         body, content_type = _multipart({"title": "install check"}, "clip.mp4", Path(clip).read_bytes())
         status, created = _http("POST", base + "/media/videos/", token=token["access"], body=body,
                                 content_type=content_type)

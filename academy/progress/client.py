@@ -14,7 +14,9 @@ from urllib.parse import unquote, urlsplit
 
 import redis
 from django.conf import settings
+from redis.backoff import NoBackoff
 from redis.cluster import ClusterNode, RedisCluster
+from redis.retry import Retry
 
 _lock = threading.Lock()
 _client: redis.Redis | RedisCluster | None = None
@@ -64,7 +66,10 @@ def redis_from_url(url: str) -> redis.Redis | RedisCluster:
     """Return a new client for a server or cluster URL, with our pool options."""
     if redis_is_cluster(url):
         return _cluster_from_url(url)
-    pool = redis.BlockingConnectionPool.from_url(url, timeout=_pool_wait(), **_pool_options())
+    # No retries: redis-py would retry a timed-out command three times, so a frozen Redis
+    # would cost a request four socket timeouts instead of one (the breaker's bound).
+    pool = redis.BlockingConnectionPool.from_url(url, timeout=_pool_wait(), retry=Retry(NoBackoff(), 0),
+                                                 **_pool_options())
     return redis.Redis(connection_pool=pool)
 
 
