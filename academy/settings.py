@@ -122,6 +122,9 @@ PROGRESS_HEARTBEAT_TIMEOUT = env_int("PROGRESS_HEARTBEAT_TIMEOUT", 15 * 60)
 PROGRESS_PENDING_GRACE = env_int("PROGRESS_PENDING_GRACE", 60)
 PROGRESS_PENDING_TIMEOUT = env_int("PROGRESS_PENDING_TIMEOUT", 3600)
 PROGRESS_STUCK_MAX_ATTEMPTS = env_int("PROGRESS_STUCK_MAX_ATTEMPTS", 3)
+# The worker running an attempt holds a Redis lease renewed every third of this; a second
+# delivery of the attempt waits this long and tries again (academy/progress/lease.py).
+TASK_LEASE_TTL = env_int("TASK_LEASE_TTL", 60)
 
 # A Redis Cluster (REDIS_URL=redis+cluster://...) may hold progress but not the broker:
 # Celery's Redis transport needs one server (see the README's deployment guide).

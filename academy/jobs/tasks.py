@@ -5,6 +5,7 @@ import logging
 import time
 
 from celery import shared_task
+from django.conf import settings
 
 from academy.jobs import services
 from academy.jobs.handlers import JobFailed, handler_get
@@ -17,12 +18,26 @@ logger = logging.getLogger(__name__)
 INTERNAL_ERROR = "The job stopped on an internal error; it has been logged. Try again or contact support."
 
 
-@shared_task(name="academy.jobs.tasks.job_run", acks_late=True, reject_on_worker_lost=True)
-def job_run(job_id: str, attempt: int) -> str:
-    """Run one attempt of a job: PROCESSING, the handler with a reporter, then DONE or FAILED."""
+@shared_task(bind=True, name="academy.jobs.tasks.job_run", acks_late=True, reject_on_worker_lost=True,
+             max_retries=None)
+def job_run(self, job_id: str, attempt: int) -> str:
+    """Run one attempt of a job: PROCESSING, the handler with a reporter, then DONE or FAILED.
+
+    A second delivery of an attempt another worker runs now is asked again after one lease
+    period (academy/progress/lease.py), so an import or a send never runs twice at once.
+    """
     job = services.job_mark_processing(job_id=job_id, attempt=attempt)
     if job is None:
         return "skipped"
+    with progress.attempt_lease(job_ref(job), attempt) as held:
+        if not held:
+            logger.info("job %s attempt %s is being run by another worker", job_id, attempt)
+            raise self.retry(countdown=settings.TASK_LEASE_TTL)
+        return _run(job, attempt=attempt)
+
+
+def _run(job, *, attempt: int) -> str:
+    job_id = str(job.job_id)
     handler = handler_get(job.job_type)
     # A refused progress write (the job was cancelled, failed as stuck or retried meanwhile)
     # raises TaskCancelled inside the handler, where it reports: the work stops there.

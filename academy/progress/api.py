@@ -12,6 +12,7 @@ holds the HTTP endpoints, which urls.py routes like every app's.
 from __future__ import annotations
 
 from academy.progress.client import ping, redis_used_memory
+from academy.progress.lease import attempt_lease
 from academy.progress.lifecycle import (
     RETRYABLE,
     TenantAtCapacity,
@@ -38,7 +39,7 @@ __all__ = [
     "KIND_JOB", "KIND_VIDEO", "RETRYABLE", "RUNNING", "STUCK_REASON", "TERMINAL",
     "ProgressReporter", "Status", "TaskCancelled", "TaskKind", "TaskRef", "TaskRow", "TaskState",
     "TenantAtCapacity",
-    "active_tasks", "attempt_ended", "error_fields", "error_render", "kind_get", "kind_register", "ping",
-    "progress_get", "progress_live", "redis_used_memory", "step_code", "task_cancel", "task_create", "task_fail",
-    "task_finish", "task_mark_processing", "task_requeue", "task_retry", "task_stuck", "unpublish",
+    "active_tasks", "attempt_ended", "attempt_lease", "error_fields", "error_render", "kind_get", "kind_register",
+    "ping", "progress_get", "progress_live", "redis_used_memory", "step_code", "task_cancel", "task_create",
+    "task_fail", "task_finish", "task_mark_processing", "task_requeue", "task_retry", "task_stuck", "unpublish",
 ]

@@ -20,6 +20,11 @@ def fill_lock_key(ref: TaskRef) -> str:
     return f"tenant:{int(ref.tenant_id)}:{ref.kind}:{{{ref.task_id}}}:fill"
 
 
+def lease_key(ref: TaskRef) -> str:
+    """Return the lease held by the one worker running an attempt of the task."""
+    return f"tenant:{int(ref.tenant_id)}:{ref.kind}:{{{ref.task_id}}}:lease"
+
+
 def active_key(tenant_id: int) -> str:
     """Return the ZSET of a tenant's running tasks (member kind:id, score start time)."""
     return f"tenant:{int(tenant_id)}:active"

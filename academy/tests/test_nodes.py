@@ -94,7 +94,7 @@ def _wait(predicate, *, timeout: float, what: str, nodes: list[Node]):
 
 @pytest.fixture
 def topology(transactional_db, tmp_path):
-    """Start web1, web2 (gunicorn) and the worker nodes on demand; stop all afterwards."""
+    """Start web and worker nodes on demand (web(name), worker(name, ...)); stop all afterwards."""
     db = settings.DATABASES["default"]
     common = dict(os.environ)
     common.pop("PROMETHEUS_MULTIPROC_DIR", None)
@@ -109,21 +109,19 @@ def topology(transactional_db, tmp_path):
         node.url = f"http://127.0.0.1:{port}"
         node.start([sys.executable, "-m", "gunicorn", "-c", "academy/gunicorn_conf.py", "academy.wsgi:application",
                     "--bind", f"127.0.0.1:{port}", "--workers", "1", "--timeout", "120"], common)
+        _wait(lambda: _healthy(node.url), timeout=60, what=f"{name} /healthz", nodes=[node])
         return node
 
-    def worker(name: str) -> Node:
+    def worker(name: str, *, queue: str = "celery", env: dict | None = None) -> Node:
         node = nodes[name] = Node(name, tmp_path)
         node.start([sys.executable, "-m", "celery", "-A", "academy", "worker", "--pool=solo", "--loglevel=INFO",
-                    "--without-gossip", "--without-mingle", "--without-heartbeat", "--hostname", f"{name}@scale"],
-                   common)
+                    "--without-gossip", "--without-mingle", "--without-heartbeat", "--hostname", f"{name}@scale",
+                    "-Q", queue], {**common, **(env or {})})
         _wait(lambda: " ready." in node.text(), timeout=60, what=f"{name} ready", nodes=[node])
         return node
 
-    web1, web2 = web("web1"), web("web2")
-    for node in (web1, web2):
-        _wait(lambda n=node: _healthy(n.url), timeout=60, what=f"{node.name} /healthz", nodes=[node])
     try:
-        yield {"web1": web1, "web2": web2, "worker": worker, "nodes": nodes}
+        yield {"web": web, "worker": worker, "nodes": nodes}
     finally:
         for node in nodes.values():
             node.stop()
@@ -190,7 +188,7 @@ def _encoded_by(nodes: list[Node], video_id: int) -> list[str]:
 
 def test_upload_on_one_node_encodes_on_another_and_plays_from_both(topology, make_member, tmp_path):
     _, _, token = make_member()
-    web1, web2 = topology["web1"], topology["web2"]
+    web1, web2 = topology["web"]("web1"), topology["web"]("web2")
     clip = Path(generate_test_clip(tmp_path / "lecture.mp4", seconds=5, width=320, height=240))
 
     # Phase 1: only worker node 2 runs, so web node 1's upload can only be encoded there.
@@ -233,3 +231,43 @@ def test_upload_on_one_node_encodes_on_another_and_plays_from_both(topology, mak
     for node in topology["nodes"].values():
         assert node.local_files("media") == [], node.name
         assert node.local_files("tmp") == [], node.name
+
+
+def test_a_second_delivery_during_an_encode_waits_and_never_encodes_twice(topology, make_member, tmp_path):
+    """SQS hands a message out again while its first worker still encodes: the lease holds it off.
+
+    The queue is made beforehand with a 1 s visibility timeout, as an operator's queue may
+    be (kombu keeps an existing queue's own timeout, whatever the settings say).
+    """
+    import boto3
+    from django.core.files import File
+
+    from academy.videos import services as video_services
+    from academy.videos import storage
+    from academy.videos.tasks import video_encode
+
+    options = json.loads(os.environ["CELERY_BROKER_TRANSPORT_OPTIONS"])
+    boto3.client("sqs", endpoint_url=os.environ["MOTO_URL"], region_name="us-east-1").create_queue(
+        QueueName=f"{options['queue_name_prefix']}redelivery", Attributes={"VisibilityTimeout": "1"})
+    fast = {"TASK_LEASE_TTL": "2"}  # the second delivery asks again every 2 s
+    workers = [topology["worker"](name, queue="redelivery", env=fast) for name in ("worker1", "worker2")]
+    tenant = make_member()[0]
+    clip = generate_test_clip(tmp_path / "long.mp4", seconds=30, width=640, height=360)
+    with open(clip, "rb") as f:
+        source = storage.source_save(tenant_id=tenant.pk, file=File(f, name="long.mp4"))
+    video = video_services.video_create(tenant_id=tenant.pk, title="Long", source=source, enqueue=False)
+    video_encode.apply_async((video.pk, 1), queue="redelivery")
+
+    busy = re.compile(rf"video {video.pk} attempt 1 is being encoded by another worker")
+    _wait(lambda: any(busy.search(n.text()) for n in workers), timeout=120,
+          what="a second delivery while the first encodes", nodes=workers)
+    # The first finishes; the put-off delivery then finds the attempt ended and does nothing.
+    _wait(lambda: any(re.search(r"video_encode\[[^\]]+\] succeeded in [0-9.]+s: 'skipped'", n.text())
+                      for n in workers), timeout=180, what="the second delivery to end 'skipped'", nodes=workers)
+    video.refresh_from_db()
+    assert video.status == "READY"
+    assert len(_encoded_by(workers, video.pk)) == 1, "one encode of the attempt, not two"
+    holder, waiter = _encoded_by(workers, video.pk)[0], [n.name for n in workers if busy.search(n.text())]
+    assert waiter and holder not in waiter
+    print(f"video {video.pk}: encoded once on {holder}; {waiter[0]} got it again and waited "
+          f"{sum(len(busy.findall(n.text())) for n in workers)} time(s)")

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 
 from academy.counters import JOB_DURATION
-from academy.progress.api import ProgressReporter
+from academy.progress.api import ProgressReporter, attempt_lease
 from academy.videos import cleanup, hls, services, storage
 from academy.videos.models import Video
 from academy.videos.selectors import video_ref
@@ -26,6 +26,7 @@ INTERNAL_ERROR = ("The video could not be processed because of an internal error
                   "Retry it, or contact support if it happens again.")
 MISSING_SOURCE = "The uploaded file could not be found; upload the video again."
 PROBE_TIMEOUT = 60
+BUSY = "busy"  # another worker holds this attempt's lease
 
 # Weights are each step's rough share of the wall time: locally the transcode is ~99 % of
 # it (bench/video); finalize gets more than its local share because copying the output to
@@ -36,17 +37,26 @@ PROBE, TRANSCODE, POSTER, FINALIZE = range(len(STEPS))
 
 def video_encode_run(*, video_id: int, attempt: int, cancel: threading.Event | None = None,
                      tenant_cap: int = 0) -> str:
-    """Encode one attempt of a video; return "READY", "FAILED", "skipped" or "superseded".
+    """Encode one attempt of a video; return "READY", "FAILED", "skipped", "superseded" or BUSY.
 
     Bad input ends FAILED with the reason from hls.MediaError; any other error ends FAILED
     with a generic reason and is logged, so no attempt is left PROCESSING. Setting `cancel`,
     or the attempt ending elsewhere (reconcile failing it as stuck), kills ffmpeg. Raise
     TenantAtCapacity, before any work, when the tenant already runs `tenant_cap` encodes.
+    BUSY: a second delivery of an attempt another worker is encoding now; nothing was done.
     """
     video = services.video_mark_processing(video_id=video_id, attempt=attempt, tenant_cap=tenant_cap)
     if video is None:
         return "skipped"  # a stale or redelivered message of an attempt that has ended
-    cancel = cancel or threading.Event()
+    with attempt_lease(video_ref(video), attempt) as held:
+        if not held:
+            logger.info("video %s attempt %s is being encoded by another worker", video_id, attempt)
+            return BUSY
+        return _run(video, attempt=attempt, cancel=cancel or threading.Event())
+
+
+def _run(video: Video, *, attempt: int, cancel: threading.Event) -> str:
+    video_id = video.pk
     reporter = ProgressReporter(video_ref(video), attempt=attempt, steps=STEPS,
                                 min_interval=settings.VIDEO_PROGRESS_INTERVAL,
                                 cancel=cancel)
