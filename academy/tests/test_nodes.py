@@ -112,7 +112,8 @@ def topology(transactional_db, tmp_path):
         _wait(lambda: _healthy(node.url), timeout=60, what=f"{name} /healthz", nodes=[node])
         return node
 
-    def worker(name: str, *, queue: str = "celery", env: dict | None = None) -> Node:
+    def worker(name: str, *, queue: str = f"{settings.VIDEO_QUEUE},{settings.JOBS_QUEUE}",
+               env: dict | None = None) -> Node:
         node = nodes[name] = Node(name, tmp_path)
         node.start([sys.executable, "-m", "celery", "-A", "academy", "worker", "--pool=solo", "--loglevel=INFO",
                     "--without-gossip", "--without-mingle", "--without-heartbeat", "--hostname", f"{name}@scale",
