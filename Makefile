@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-py test-web test-e2e test-scale test-install test-chaos install web bench-poll bench-memory bench-video bench-import clean
+.PHONY: demo test test-py test-web test-e2e test-scale test-install test-chaos install web bench-cluster bench-poll bench-memory bench-video bench-import clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ test-install:
 # PostgreSQL and Redis (scripts/chaos.py). About 6-8 minutes.
 test-chaos: $(STAMP)
 	$(PY) scripts/chaos.py -q -s
+
+# Progress polls against a 3-master Redis Cluster vs one Redis, same run. About 2 minutes.
+bench-cluster: $(STAMP)
+	$(PY) bench/cluster/run.py
 
 # Rebuild the shipped web app after changing web/src.
 web: $(WEB_DEPS)
