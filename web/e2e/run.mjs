@@ -690,6 +690,7 @@ async function everyPage(lang, summary) {
   await page.locator(byTestId('language-switch')).selectOption(lang)
   const visits = [...PAGES, ['video', `#/videos/${summary.video?.id ?? 1}`, 'video-page']]
   const found = []
+  const uuids = []
   const axeBad = []
   for (const [name, hash, ready] of visits) {
     await page.evaluate((h) => { window.location.hash = h }, hash)
@@ -703,12 +704,15 @@ async function everyPage(lang, summary) {
     await shot(`${lang}-${name}`)
     const bad = await axeCheck(`${lang}-${name}`, summary)
     axeBad.push(...bad.map((v) => `${name}: ${v.id} (${v.impact}, ${v.nodes}× ${v.target})`))
+    const body = await page.evaluate(() => document.body.innerText)
+    const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/.exec(body)
+    if (uuid) uuids.push(`${name}: ${uuid[0]}`)
     if (lang === 'ko') {
-      const body = await page.evaluate(() => document.body.innerText)
       for (const english of serverTexts) if (body.includes(english)) found.push(`${name}: "${english}"`)
     }
   }
   check(`axe (${lang}): no serious or critical violation on ${visits.length} pages`, axeBad.length === 0, axeBad.slice(0, 6).join('; '))
+  check(`${lang}: no task shown by its UUID on any page (titles only)`, uuids.length === 0, uuids.slice(0, 4).join('; '))
   if (lang === 'ko') {
     summary.serverTexts = [...serverTexts]
     check('Korean: no English text from the server on any page', found.length === 0 && serverTexts.size > 0,

@@ -70,7 +70,7 @@ function StudentPicker({ selected, onChange }: { selected: ReadonlySet<number>; 
               <input type="checkbox" data-testid="message-student" checked={selected.has(student.id)} onChange={() => toggle(student.id)} />
               {student.name}
               <span className="muted">
-                {student.grade ? t('roster.gradeN', { n: student.grade }) : ''} {student.class_name ?? ''}
+                {t('message.studentMeta', { grade: student.grade ?? '—', className: student.class_name || '—' })}
               </span>
             </label>
           </li>
