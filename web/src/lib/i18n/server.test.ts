@@ -43,6 +43,21 @@ describe('server texts', () => {
   })
 })
 
+describe('import row and failure codes', () => {
+  it('says a row problem in Korean with the field in Korean', () => {
+    expect(serverText('ko', 'field_required', { field: 'name' })).toBe('이름: 필수 항목입니다.')
+    expect(serverText('ko', 'phone_wrong_length', { field: 'parent_phone', value: '010-123', digits: 6 })).toBe(
+      '학부모 전화번호 "010-123"은(는) 6자리입니다. 010 번호는 11자리입니다.',
+    )
+    expect(serverText('ko', 'row_duplicate', { first_row: 3 })).toBe('이 파일의 3행과 중복됩니다.')
+  })
+
+  it('says every problem of a row with several', () => {
+    const params = { problems: [{ code: 'field_required', params: { field: 'name' } }, { code: 'gender_invalid', params: { value: '기타' } }] }
+    expect(serverText('ko', 'row_problems', params)).toBe('이름: 필수 항목입니다. 성별 "기타"은(는) 남/여 또는 M/F가 아닙니다.')
+  })
+})
+
 describe('describeError', () => {
   const t = (lang: 'en' | 'ko') => (key: Parameters<typeof translate>[1], params?: Record<string, string | number>) => translate(lang, key, params)
 

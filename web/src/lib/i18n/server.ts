@@ -53,6 +53,48 @@ const en: Table = {
   // Accounts
   password_wrong: 'The current password is wrong.',
   password_invalid: 'The new password is not allowed.',
+  // Import rows, recipients, failed tasks
+  field_required: '{field} is required.',
+  field_too_long: '{field} is longer than {limit} characters.',
+  gender_invalid: 'Gender "{value}" is not 남/여 or M/F.',
+  grade_not_whole: 'Grade {value} is not a whole number.',
+  grade_unreadable: 'Grade "{value}" is not a grade like 3, 3학년 or 고3.',
+  grade_out_of_range: 'Grade {value} is not between 1 and 12.',
+  grade_does_not_exist: 'Grade "{value}" does not exist.',
+  row_duplicate: 'Duplicate of row {first_row} in this file.',
+  row_not_saved: 'The row could not be saved.',
+  phone_empty: '{field} is empty.',
+  phone_not_a_number: '{field} "{value}" is not a phone number.',
+  phone_not_digits: '{field} "{value}" has characters other than digits.',
+  phone_retired_prefix: '{field} "{value}" uses the retired {prefix} prefix; use the 010 number.',
+  phone_not_010: '{field} "{value}" is not a mobile number starting with 010.',
+  phone_wrong_length: '{field} "{value}" has {digits} digits; a 010 number has 11.',
+  phone_not_korean: '{field} "{value}" is not a Korean (+82) number.',
+  email_invalid: 'Not a valid e-mail address: {value}',
+  recipient_empty: 'The recipient is empty.',
+  recipient_not_text: 'The recipient is not text.',
+  import_file_foreign: 'The roster file belongs to another academy.',
+  import_file_gone: 'The uploaded roster file is gone; upload it again.',
+  message_gone: 'The message to send no longer exists.',
+  sending_stopped: 'Sending stopped: the messaging service did not answer.',
+  internal_error: 'Something went wrong on the server.',
+  task_stuck: 'The task stopped responding and was ended.',
+  video_audio_only: 'The file has no video stream (only audio).',
+  video_corrupt: 'The video could not be decoded (corrupt data).',
+  video_disk_full: 'The video could not be saved: the server is out of disk space.',
+  video_encode_failed: 'The video could not be encoded.',
+  video_encoder_crashed: 'The encoder stopped unexpectedly.',
+  video_no_duration: 'The length of the video could not be read.',
+  video_no_picture_size: 'The video has no readable picture size.',
+  video_no_poster_frame: 'The video has no frame to show as a poster.',
+  video_no_stream: 'The file has no video stream.',
+  video_probe_timeout: 'The file took too long to read.',
+  video_source_missing: 'The uploaded file is gone; upload it again.',
+  video_too_long: 'The video is longer than the limit of {limit_seconds} seconds.',
+  video_unreadable: 'The file is not a video we can read.',
+  video_cancelled: 'The encoding was cancelled.',
+  video_encode_timeout: 'The video took too long to encode.',
+  video_process_timeout: 'The video took too long to process.',
 }
 
 const ko: Table = {
@@ -95,6 +137,47 @@ const ko: Table = {
   parent_phones_invalid: '고른 학생 중 {count}명은 올바른 학부모 전화번호가 없습니다. 아무것도 보내지 않았습니다.',
   password_wrong: '현재 비밀번호가 올바르지 않습니다.',
   password_invalid: '사용할 수 없는 새 비밀번호입니다.',
+  field_required: '{field}: 필수 항목입니다.',
+  field_too_long: '{field}: {limit}자를 넘습니다.',
+  gender_invalid: '성별 "{value}"은(는) 남/여 또는 M/F가 아닙니다.',
+  grade_not_whole: '학년 {value}은(는) 정수가 아닙니다.',
+  grade_unreadable: '학년 "{value}"을(를) 읽을 수 없습니다 (예: 3, 3학년, 고3).',
+  grade_out_of_range: '학년 {value}은(는) 1에서 12 사이가 아닙니다.',
+  grade_does_not_exist: '학년 "{value}"은(는) 없는 학년입니다.',
+  row_duplicate: '이 파일의 {first_row}행과 중복됩니다.',
+  row_not_saved: '이 행을 저장하지 못했습니다.',
+  phone_empty: '{field}: 비어 있습니다.',
+  phone_not_a_number: '{field} "{value}"은(는) 전화번호가 아닙니다.',
+  phone_not_digits: '{field} "{value}"에 숫자가 아닌 문자가 있습니다.',
+  phone_retired_prefix: '{field} "{value}"은(는) 더 이상 쓰지 않는 {prefix} 번호입니다. 010 번호를 쓰세요.',
+  phone_not_010: '{field} "{value}"은(는) 010으로 시작하는 휴대전화 번호가 아닙니다.',
+  phone_wrong_length: '{field} "{value}"은(는) {digits}자리입니다. 010 번호는 11자리입니다.',
+  phone_not_korean: '{field} "{value}"은(는) 한국(+82) 번호가 아닙니다.',
+  email_invalid: '올바른 이메일 주소가 아닙니다: {value}',
+  recipient_empty: '받는 사람이 비어 있습니다.',
+  recipient_not_text: '받는 사람이 글자가 아닙니다.',
+  import_file_foreign: '다른 학원의 명단 파일입니다.',
+  import_file_gone: '올린 명단 파일이 없어졌습니다. 다시 올려 주세요.',
+  message_gone: '보낼 메시지가 더 이상 없습니다.',
+  sending_stopped: '메시지 서비스가 응답하지 않아 보내기를 멈췄습니다.',
+  internal_error: '서버에서 문제가 생겼습니다.',
+  task_stuck: '작업이 응답하지 않아 종료되었습니다.',
+  video_audio_only: '파일에 영상이 없습니다 (소리만 있습니다).',
+  video_corrupt: '영상 데이터가 손상되어 읽을 수 없습니다.',
+  video_disk_full: '서버의 저장 공간이 부족해 영상을 저장하지 못했습니다.',
+  video_encode_failed: '영상을 인코딩하지 못했습니다.',
+  video_encoder_crashed: '인코더가 예기치 않게 멈췄습니다.',
+  video_no_duration: '영상 길이를 읽을 수 없습니다.',
+  video_no_picture_size: '영상의 화면 크기를 읽을 수 없습니다.',
+  video_no_poster_frame: '표지로 쓸 장면이 없습니다.',
+  video_no_stream: '파일에 영상이 없습니다.',
+  video_probe_timeout: '파일을 읽는 데 너무 오래 걸렸습니다.',
+  video_source_missing: '올린 파일이 없어졌습니다. 다시 올려 주세요.',
+  video_too_long: '영상이 {limit_seconds}초 한도보다 깁니다.',
+  video_unreadable: '읽을 수 있는 영상 파일이 아닙니다.',
+  video_cancelled: '인코딩이 취소되었습니다.',
+  video_encode_timeout: '영상 인코딩이 너무 오래 걸렸습니다.',
+  video_process_timeout: '영상 처리가 너무 오래 걸렸습니다.',
 }
 
 /** DRF's field error codes. */
@@ -145,6 +228,16 @@ const fieldNames: Record<Lang, Table> = {
     username: 'Username',
     password: 'Password',
     tenant_id: 'Academy ID',
+    name: 'Name',
+    parent_phone: 'Parent phone',
+    phone: 'Phone',
+    school: 'School',
+    school_type: 'School type',
+    grade: 'Grade',
+    class_name: 'Class',
+    major: 'Major',
+    gender: 'Gender',
+    memo: 'Memo',
   },
   ko: {
     file: '파일',
@@ -158,6 +251,16 @@ const fieldNames: Record<Lang, Table> = {
     username: '아이디',
     password: '비밀번호',
     tenant_id: '학원 ID',
+    name: '이름',
+    parent_phone: '학부모 전화번호',
+    phone: '학생 전화번호',
+    school: '학교',
+    school_type: '학교구분',
+    grade: '학년',
+    class_name: '반',
+    major: '전공',
+    gender: '성별',
+    memo: '메모',
   },
 }
 
@@ -190,8 +293,17 @@ export const FIELD_TEXTS: Record<Lang, Table> = { en: fieldEn, ko: fieldKo }
  * English text: shown only in English, and only when the code is unknown here.
  */
 export function serverText(lang: Lang, code: string | null | undefined, params: ServerParams = {}, fallback?: string | null): string {
+  // A row with several problems lists each in params.problems: say each one.
+  if (code === 'row_problems' && Array.isArray(params.problems)) {
+    return params.problems
+      .map((problem: { code?: string; params?: ServerParams }) => serverText(lang, problem?.code, problem?.params ?? {}))
+      .join(' ')
+  }
   const template = code ? SERVER_TEXTS[lang][code] : undefined
-  const text = template ? fill(template, params) : null
+  // The field a code names is the reader's word for it ("parent_phone" -> "학부모 전화번호").
+  const named = typeof params.field === 'string' ? params.field : code?.startsWith('phone_') ? 'phone' : null
+  const filled = named ? { ...params, field: fieldNames[lang][named] ?? fieldNames[lang].phone } : params
+  const text = template ? fill(template, filled) : null
   if (text) return text
   // An unknown code, or a known one without its params.
   return lang === 'en' && fallback ? fallback : GENERIC[lang].error

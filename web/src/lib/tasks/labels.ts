@@ -71,7 +71,8 @@ type Failure = {
 
 /** Why a task failed, in the reader's language. */
 export function failureText({ code, params, english, fallback }: Failure, lang: Lang, t: Translate): string {
-  if (!code && lang === 'en' && english) return english
+  // In English the server's own sentence is the most exact; other languages render the code.
+  if (lang === 'en' && english) return english
   if (!code) return t(fallback ?? 'task.failedNoReason')
   return serverText(lang, code, params ?? {}, english)
 }
