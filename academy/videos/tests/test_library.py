@@ -155,3 +155,21 @@ def test_cancel_through_the_api_kills_the_encode_and_ends_cancelled(upload, clip
         "params": {"status": "CANCELLED"}}
     assert api(make_member()[2]).post(f"{VIDEOS}{video_id}/cancel/").json() == NOT_FOUND
     assert client.post(f"{VIDEOS}{video_id}/retry/").json()["attempt"] == 2  # forward: a new attempt
+
+
+def test_the_live_progress_of_a_page_is_one_redis_round_trip(library, owner, api, monkeypatch):
+    # A spy, not a fake: every pipeline still runs against the real Redis; this counts them.
+    import redis.client
+
+    executed = []
+    real_execute = redis.client.Pipeline.execute
+
+    def execute(self, *args, **kwargs):
+        executed.append(len(self.command_stack))
+        return real_execute(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", execute)
+    body = api(owner[2]).get(f"{VIDEOS}?page_size=100").json()
+
+    assert sum(1 for video in body["results"] if video["live"]) == 2
+    assert executed == [2 * 3], "one pipeline: the status, progress and step hashes of both encoding videos"
