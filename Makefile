@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-py test-web test-e2e test-scale test-install test-chaos install web bench-cluster bench-poll bench-memory bench-video bench-import clean
+.PHONY: demo test test-py test-web test-e2e test-scale test-install test-chaos install web bench-cluster bench-poll bench-memory bench-video bench-import bench-redis-freeze clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -80,6 +80,10 @@ bench-video: $(STAMP)
 bench-import: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/import/run.py
+
+# What a frozen Redis adds to a progress read once the breaker opens. Under a minute.
+bench-redis-freeze: $(STAMP)
+	SECRET_KEY=bench-only $(PY) scripts/services.py -- $(PY) bench/redis_freeze/run.py
 
 clean:
 	rm -rf $(VENV) var

@@ -9,7 +9,7 @@ from django.conf import settings
 
 from academy.counters import PROGRESS_READS, REDIS_ERRORS
 from academy.progress import store
-from academy.progress.breaker import fallback_flight, guarded
+from academy.progress.breaker import RedisUnavailable, fallback_flight, guarded
 from academy.progress.client import get_redis
 from academy.progress.keys import fill_lock_key, ref_from_member
 from academy.progress.registry import kind_get
@@ -59,7 +59,8 @@ def progress_get(ref: TaskRef) -> TaskState | None:
         state = store.state_read(ref)
     except redis.RedisError as exc:
         REDIS_ERRORS.labels("read").inc()
-        logger.warning("progress read failed for %s, answering from the DB: %s", ref, exc)
+        if not isinstance(exc, RedisUnavailable):  # while the breaker is open, every read would log
+            logger.warning("progress read failed for %s, answering from the DB: %s", ref, exc)
         PROGRESS_READS.labels(ref.kind, "fallback").inc()
         return _fallback(ref)
     if state is not None:
