@@ -93,7 +93,7 @@ function Shell({ session }: { session: Session }) {
       </a>
       <header className="topbar" data-testid="topbar">
         <div className="who">
-          <strong>{t('shell.appName')}</strong>
+          <h1 className="app-name">{t('shell.appName')}</h1>
           <span data-testid="tenant-name" className="tenant">
             {session.tenantName}
           </span>
