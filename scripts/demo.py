@@ -66,14 +66,18 @@ def main() -> int:
 
     def stop_all(*_):
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the ordered stop short
-        # Last started, first stopped: the web server and the workers (a warm shutdown that
-        # finishes or hands back their tasks) before Valkey, which they still need meanwhile.
-        # Valkey stops last and writes its append-only file, so queued work resumes next time.
+        # Last started, first stopped: the web server and the workers before Valkey, which they
+        # still need meanwhile; Valkey stops last and writes its append-only file, so queued work
+        # resumes next time. SIGTERM goes to each main process only (a worker's warm shutdown:
+        # it stops taking tasks and lets a short one finish); whatever is still running after
+        # the wait is killed with its whole group at once, so no pool process dies before its
+        # parent and nothing prints a traceback. An encode cut short this way is re-queued by
+        # progress reconcile after the heartbeat timeout.
         for proc in reversed(children):
             if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
+                proc.send_signal(signal.SIGTERM)
             try:
-                proc.wait(timeout=30)
+                proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
