@@ -5,15 +5,26 @@ its samples there and /metrics aggregates them; otherwise the process's own regi
 """
 from __future__ import annotations
 
+import hmac
 import os
 import time
 
+from django.conf import settings
 from django.db import connection
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from prometheus_client import REGISTRY, CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 
 from academy.counters import HTTP_REQUESTS, HTTP_SQL, REDIS_ERRORS, REDIS_MEMORY
 from academy.progress import api as progress
+
+
+# Label values come from fixed sets only: an invented HTTP method must not become a new series.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "other"
+
+
+def method_label(method: str | None) -> str:
+    return method if method in KNOWN_METHODS else OTHER_METHOD
 
 
 def _endpoint(request) -> str:
@@ -38,14 +49,29 @@ class MetricsMiddleware:
         with connection.execute_wrapper(counter):
             response = self.get_response(request)
         endpoint = _endpoint(request)
-        HTTP_REQUESTS.labels(endpoint, request.method, str(response.status_code)).observe(
+        HTTP_REQUESTS.labels(endpoint, method_label(request.method), str(response.status_code)).observe(
             time.perf_counter() - start)
         HTTP_SQL.labels(endpoint).observe(count[0])
         return response
 
 
+def metrics_allowed(request) -> bool:
+    """Tell whether the caller may scrape: METRICS_BEARER_TOKEN, or an address in METRICS_ALLOWED_NETWORKS."""
+    from academy.access.addresses import address_allowed, client_address
+
+    token = settings.METRICS_BEARER_TOKEN
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if token and header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip().encode(), token.encode()):
+        return True
+    return address_allowed(client_address(request), settings.METRICS_ALLOWED_NETWORKS)
+
+
 def metrics_view(request):
-    """Serve Prometheus text for all processes."""
+    """Serve Prometheus text for all processes, to an allowed scraper only."""
+    if not metrics_allowed(request):
+        response = JsonResponse({"detail": "Metrics need the scrape token or an allowed address."}, status=401)
+        response["WWW-Authenticate"] = "Bearer"
+        return response
     try:
         REDIS_MEMORY.set(progress.redis_used_memory())
     except Exception:  # noqa: BLE001 - a scrape must not fail because Redis is down

@@ -18,7 +18,7 @@ from rest_framework import exceptions
 from rest_framework.views import APIView
 
 from academy.errors import ApplicationError, api_error_response
-from academy.tenants.authentication import KEYWORD, identity_from_header
+from academy.tenants.authentication import KEYWORD, identity_from_header, revocation_check_unless_in_view
 
 
 def lean(drf_view: type[APIView]) -> Callable[..., HttpResponse]:
@@ -59,6 +59,8 @@ def _authorize(request: HttpRequest, endpoint: APIView) -> HttpResponse | None:
     """
     try:
         identity = identity_from_header(request.META.get("HTTP_AUTHORIZATION", ""))
+        if identity is not None:
+            revocation_check_unless_in_view(identity, endpoint)
     except exceptions.AuthenticationFailed as exc:
         return _error(exc, request)
     if identity is None:

@@ -1,4 +1,5 @@
 """Settings, read from the environment (see the README's configuration table)."""
+import ipaddress
 import json
 import os
 from pathlib import Path
@@ -61,6 +62,7 @@ MIDDLEWARE = [
     "academy.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "academy.urls"
@@ -115,6 +117,8 @@ TERMINAL_STATUS_TTL = env_int("TERMINAL_STATUS_TTL", None)
 TERMINAL_STATUS_TTL_JITTER = float(os.environ.get("TERMINAL_STATUS_TTL_JITTER", "0.1"))
 PROGRESS_MIN_INTERVAL = float(os.environ.get("PROGRESS_MIN_INTERVAL", "0.5"))
 PROGRESS_MISSING_TTL = env_int("PROGRESS_MISSING_TTL", 30)
+# At most this many "no such task" markers per tenant live at once (each for PROGRESS_MISSING_TTL).
+PROGRESS_MISSING_CAP = env_int("PROGRESS_MISSING_CAP", 1000)
 PROGRESS_HEARTBEAT_TIMEOUT = env_int("PROGRESS_HEARTBEAT_TIMEOUT", 15 * 60)
 # Reconcile (academy/progress/reconcile.py): a PENDING task older than the grace with no run in
 # the broker is queued again; a stuck PROCESSING one is queued again up to this many attempts,
@@ -192,6 +196,30 @@ STATIC_ROOT = str(VAR_DIR / "static")
 
 TOKEN_TTL = env_int("TOKEN_TTL", 3600)
 
+# Applied on every password set: provisioning, activation, change.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Days an imported student's one-time activation code stays valid.
+ACTIVATION_CODE_TTL_DAYS = env_int("ACTIVATION_CODE_TTL_DAYS", 30)
+
+# Login abuse limits (academy/access/throttle.py): attempts per window, counted in Redis.
+LOGIN_THROTTLE_WINDOW = env_int("LOGIN_THROTTLE_WINDOW", 900)
+LOGIN_THROTTLE_SUBJECT_LIMIT = env_int("LOGIN_THROTTLE_SUBJECT_LIMIT", 10)  # per (tenant, username)
+# Per client address: a school behind one NAT logs in together, so well above one user's limit.
+LOGIN_THROTTLE_ADDRESS_LIMIT = env_int("LOGIN_THROTTLE_ADDRESS_LIMIT", 100)
+# /metrics: a scraper sends "Authorization: Bearer <METRICS_BEARER_TOKEN>", or comes from one of
+# METRICS_ALLOWED_NETWORKS (CIDRs, comma-separated). Both empty: /metrics refuses everyone.
+METRICS_BEARER_TOKEN = os.environ.get("METRICS_BEARER_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = [n.strip() for n in os.environ.get("METRICS_ALLOWED_NETWORKS", "").split(",") if n.strip()]
+for _network in METRICS_ALLOWED_NETWORKS:
+    ipaddress.ip_network(_network, strict=False)  # a typo fails at start, not at the first scrape
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["academy.tenants.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["academy.tenants.permissions.IsTenantMember"],
@@ -222,6 +250,26 @@ USE_TZ = True
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# The web app's Content-Security-Policy (academy/webapp.py): its own scripts and styles only.
+# blob: for media and workers: hls.js feeds the <video> through MediaSource and may run a worker.
+# CSP_MEDIA_ORIGINS: where playback may fetch besides this origin (an S3 bucket's presigned
+# URLs, space-separated origins, e.g. "https://bucket.s3.ap-northeast-2.amazonaws.com").
+_MEDIA_ORIGINS = os.environ.get("CSP_MEDIA_ORIGINS", "").strip()
+_media = f" {_MEDIA_ORIGINS}" if _MEDIA_ORIGINS else ""
+CONTENT_SECURITY_POLICY = os.environ.get("CONTENT_SECURITY_POLICY") or "; ".join([
+    "default-src 'self'", "script-src 'self'", "style-src 'self'", f"img-src 'self' data: blob:{_media}",
+    f"media-src 'self' blob:{_media}", "worker-src 'self' blob:", f"connect-src 'self'{_media}",
+    "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+])
+# TLS deployments (README "Security model"): off by default so the demo runs on plain HTTP.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Only behind a proxy that sets X-Forwarded-Proto itself (and strips the client's).
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
     "version": 1,

@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/auth/token/", tenants.TokenObtainApi.as_view(), name="auth-token"),
     path("api/v1/auth/password/", tenants.PasswordChangeApi.as_view(), name="auth-password"),
+    path("api/v1/auth/activate/", tenants.AccountActivateApi.as_view(), name="auth-activate"),
     # The poll path: plain views for GET (academy/polls.py), DRF for the rest and the schema.
     path("api/v1/tasks/active/", polls.lean(progress.ActiveTasksApi), name="tasks-active"),
     path("api/v1/jobs/", jobs.JobListApi.as_view(), name="job-list"),

@@ -22,4 +22,7 @@ def web_file(request, path: str = ""):
     response = FileResponse(open(target, "rb"))
     if path.startswith("assets/"):
         response["Cache-Control"] = "public, max-age=31536000, immutable"  # hashed names
+    else:
+        # The app's pages: only here, so the JSON API pays nothing for the header.
+        response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY
     return response

@@ -54,6 +54,7 @@ def main() -> int:
     env.setdefault("REDIS_URL", f"redis://127.0.0.1:{redis_port}/0")
     env.setdefault("DATABASE_URL", f"sqlite:///{VAR / 'academy.sqlite3'}")
     env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(metrics_dir))
+    env.setdefault("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")  # /metrics from this machine only
     env.setdefault("MEDIA_ROOT", str(VAR / "media"))
 
     children: list[subprocess.Popen] = []

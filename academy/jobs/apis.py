@@ -1,6 +1,6 @@
 """Job endpoints: progress from Redis only; detail, creation and retry from the DB."""
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import ListAPIView
@@ -14,18 +14,30 @@ from academy.jobs.models import Job
 from academy.jobs.models import JobStatus
 from academy.jobs.selectors import job_get, job_list, job_progress_render, job_ref
 from academy.pagination import KeysetPage, task_page_response
+from academy.access.roles import AUDIENCE_STAFF, state_readable, task_readable
 from academy.progress import api as progress
+from academy.tenants.authentication import revocation_check, revocation_key
 from academy.tenants.permissions import IsStaff
+
+
+@extend_schema_serializer(component_name="JobAccepted")
+class JobAcceptedSerializer(serializers.Serializer):
+    job_id = serializers.UUIDField()
 
 
 class JobProgressApi(APIView):
     """Token -> one Redis round trip -> response. SQL only on a cache miss (single-flight)."""
 
+    revocation_check_in_view = True
+
     @extend_schema(responses={200: dict})
     def get(self, request, job_id: str):
-        # job_id is canonical (the path converter): one spelling, one Redis key.
-        state = progress.progress_get(progress.TaskRef(request.user.tenant_id, progress.KIND_JOB, job_id))
-        if state is None:
+        # job_id is canonical (the path converter): one spelling, one Redis key. The token's
+        # revocation stamp comes in the same Redis round trip as the task.
+        state, stamp = progress.progress_get_also(
+            progress.TaskRef(request.user.tenant_id, progress.KIND_JOB, job_id), revocation_key(request.user))
+        revocation_check(request.user, stamp)
+        if state is None or not state_readable(request.user, state.fields):
             raise NotFound
         return Response(job_progress_render(job_id, state))
 
@@ -99,7 +111,8 @@ class JobDetailApi(APIView):
     @extend_schema(responses={200: JobOutputSerializer})
     def get(self, request, job_id: str):
         job = job_get(tenant_id=request.user.tenant_id, job_id=job_id)
-        if job is None:
+        # Not the caller's to read: the same 404 as no such job.
+        if job is None or not task_readable(request.user, owner_id=job.created_by_id, audience=AUDIENCE_STAFF):
             raise NotFound
         return Response(JobOutputSerializer(job).data)
 
@@ -154,11 +167,12 @@ class AiJobCreateApi(APIView):
         """Grading accepts 5,000 x 500 answers: more than Django's 2.5 MB (academy/parsers.py)."""
         return settings.AI_JOB_MAX_BODY_BYTES
 
+    @extend_schema_serializer(component_name="AiJobCreateInput")
     class InputSerializer(serializers.Serializer):
         job_type = serializers.CharField(max_length=64)
         payload = serializers.JSONField()
 
-    @extend_schema(request=InputSerializer, responses={202: dict})
+    @extend_schema(request=InputSerializer, responses={202: JobAcceptedSerializer})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

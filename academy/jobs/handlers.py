@@ -34,7 +34,9 @@ class JobHandler:
     run(job, reporter) returns the JSON-serialisable result.
     summarize(result) returns a small version of a large result for Redis.
     title(payload) returns the job's name for people and its params, {"title": "Short-answer
-    grading: 30 submissions x 5 questions", "title_params": {...}}; clients localise it by job_type."""
+    grading: 30 submissions x 5 questions", "title_params": {...}}; clients localise it by job_type.
+    detail_only names result keys that never go to Redis (secrets such as activation codes):
+    the progress endpoint's result lacks them, the DB-backed detail endpoint has them."""
 
     job_type: str
     steps: Sequence[tuple[str, float]]
@@ -43,6 +45,7 @@ class JobHandler:
     validate: Callable[[Any], Any] = lambda payload: payload
     summarize: Callable[[Any], Any] | None = None
     title: Callable[[Any], dict] | None = None
+    detail_only: tuple[str, ...] = ()
 
 
 def failures_summary(*, listed: int) -> Callable[[dict], dict]:

@@ -7,6 +7,7 @@ import orjson
 from django.conf import settings
 from django.db.models import OuterRef, QuerySet, Subquery
 
+from academy.access.roles import AUDIENCE_STAFF, task_audience_fields
 from academy.jobs.handlers import handler_get
 from academy.jobs.models import Job, JobStatus
 from academy.progress.api import KIND_JOB, TaskRef, TaskState, error_fields, error_render, step_code
@@ -51,19 +52,29 @@ def job_list(*, tenant_id: int, job_type: str = "", status: str = "", created_by
 
 
 def job_result_json(job: Job) -> str:
-    """Return the result as Redis holds it: all of it, or a summary and a reference when large."""
-    raw = orjson.dumps(job.result)
+    """Return the result as Redis holds it: all of it, or a summary and a reference when large.
+
+    Keys the handler marks detail_only stay in the DB; `detail_only` lists them instead.
+    """
+    handler = handler_get(job.job_type)
+    result = job.result
+    hidden = [key for key in handler.detail_only if isinstance(result, dict) and key in result]
+    if hidden:
+        result = {key: value for key, value in result.items() if key not in hidden}
+        result["detail_only"] = hidden
+    raw = orjson.dumps(result)
     if len(raw) <= settings.JOB_RESULT_REDIS_MAX_BYTES:
         return raw.decode()
-    handler = handler_get(job.job_type)
-    summary = handler.summarize(job.result) if handler.summarize else None
+    summary = handler.summarize(result) if handler.summarize else None
     return orjson.dumps({"summary": summary, "truncated": True, "size_bytes": len(raw),
                          "detail_url": f"/api/v1/jobs/{job.job_id}/"}).decode()
 
 
 def job_state(job: Job) -> TaskState:
     """Return the progress-store state that mirrors a job row."""
-    fields = {"job_type": job.job_type}
+    # Who may read it travels with it, so the progress path checks roles without SQL.
+    fields = {"job_type": job.job_type,
+              **task_audience_fields(owner_id=job.created_by_id, audience=AUDIENCE_STAFF)}
     if job.status == JobStatus.DONE:
         fields["result"] = job_result_json(job)
     elif job.status == JobStatus.FAILED:

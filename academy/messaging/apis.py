@@ -4,8 +4,10 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from academy.jobs.apis import JobAcceptedSerializer
 from academy.messaging.services import message_send_start
 from academy.tenants.permissions import IsStaff
+from academy.validators import single_line
 
 
 class MessageCreateApi(APIView):
@@ -17,9 +19,9 @@ class MessageCreateApi(APIView):
         recipients = serializers.ListField(child=serializers.JSONField(), required=False)
         student_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
         body = serializers.CharField(allow_blank=True, trim_whitespace=False)
-        subject = serializers.CharField(required=False, allow_blank=True, default="")
+        subject = serializers.CharField(required=False, allow_blank=True, default="", validators=[single_line])
 
-    @extend_schema(request=InputSerializer, responses={202: dict})
+    @extend_schema(request=InputSerializer, responses={202: JobAcceptedSerializer})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -101,6 +101,9 @@ def _text_clean(*, body: Any, subject: Any) -> tuple[str, str]:
     if not isinstance(subject, str):
         raise MessageInvalid("subject_not_text", "The subject must be a string.")
     subject = subject.strip()
+    if "\r" in subject or "\n" in subject:
+        # A mail header: a line break would end it (and the mail backend refuses to send).
+        raise MessageInvalid("subject_not_single_line", "The subject must be a single line.")
     if len(subject) > SUBJECT_MAX_CHARS:
         raise MessageInvalid("subject_too_long", f"The subject has {len(subject)} characters; "
                                                  f"at most {SUBJECT_MAX_CHARS} are allowed.",

@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from academy.access.roles import state_readable
 from academy.progress.registry import kind_get
 from academy.progress.selectors import active_tasks
 
@@ -20,5 +21,7 @@ class ActiveTasksApi(APIView):
                 "progress": kind_get(ref.kind).render(ref.task_id, state),
             }
             for ref, started_at, state in active_tasks(request.user.tenant_id)
+            # Only what the caller may read: the owner and audience are in the status hash.
+            if state_readable(request.user, state.fields)
         ]
         return Response({"results": results})

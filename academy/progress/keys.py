@@ -25,6 +25,11 @@ def lease_key(ref: TaskRef) -> str:
     return f"tenant:{int(ref.tenant_id)}:{ref.kind}:{{{ref.task_id}}}:lease"
 
 
+def missing_count_key(tenant_id: int) -> str:
+    """Return the counter of "no such task" markers a tenant made in the current window."""
+    return f"tenant:{int(tenant_id)}:missing_markers"
+
+
 def active_key(tenant_id: int) -> str:
     """Return the ZSET of a tenant's running tasks (member kind:id, score start time)."""
     return f"tenant:{int(tenant_id)}:active"

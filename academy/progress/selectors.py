@@ -40,6 +40,10 @@ def _fill(ref: TaskRef) -> TaskState | None:
     state = _load(ref)
     warm = state if state is not None else TaskState(status=MISSING, attempt=0)
     try:
+        if state is None and not store.missing_marker_allowed(ref.tenant_id):
+            # Over the tenant's cap: answer 404 without a marker (the next poll reads the
+            # DB again: one indexed lookup), rather than let invented ids fill Redis.
+            return None
         # The script's forward-only rule makes this safe against a worker's newer write.
         store.state_write(ref, warm)
     except redis.RedisError as exc:
@@ -55,14 +59,26 @@ def progress_get(ref: TaskRef) -> TaskState | None:
     fill lock) reads the DB and re-warms; the others wait for the warm entry, so a thousand
     concurrent misses of one task make one query. If Redis is down, read the DB directly.
     """
+    return progress_get_also(ref, None)[0]
+
+
+def progress_get_also(ref: TaskRef, also: str | None) -> tuple[TaskState | None, str | None]:
+    """Return progress_get(ref) and the value at key `also`, read in the same first round trip.
+
+    `also` is None when Redis is down or has no such key.
+    """
     try:
-        state = store.state_read(ref)
+        state, extra = store.state_read_also(ref, also)
     except redis.RedisError as exc:
         REDIS_ERRORS.labels("read").inc()
         if not isinstance(exc, RedisUnavailable):  # while the breaker is open, every read would log
             logger.warning("progress read failed for %s, answering from the DB: %s", ref, exc)
         PROGRESS_READS.labels(ref.kind, "fallback").inc()
-        return _fallback(ref)
+        return _fallback(ref), None
+    return _progress_get_rest(ref, state), extra
+
+
+def _progress_get_rest(ref: TaskRef, state: TaskState | None) -> TaskState | None:
     if state is not None:
         PROGRESS_READS.labels(ref.kind, "hit" if state.exists else "missing").inc()
         return state if state.exists else None

@@ -8,10 +8,11 @@ from typing import Iterable, Mapping
 
 from django.conf import settings
 from redis.client import Pipeline
+from redis.cluster import RedisCluster
 
 from academy.progress.breaker import guarded
 from academy.progress.client import get_redis
-from academy.progress.keys import active_key, task_keys
+from academy.progress.keys import active_key, missing_count_key, task_keys
 from academy.progress.types import MISSING, TaskRef, TaskState
 
 _WRITE_LUA = (Path(__file__).parent / "scripts" / "write.lua").read_text()
@@ -96,6 +97,22 @@ def state_read(ref: TaskRef) -> TaskState | None:
     return _state(*(_pairs(flat) for flat in raw), *([{}, {}] if len(raw) == 1 else []))
 
 
+def state_read_also(ref: TaskRef, also: str | None) -> tuple[TaskState | None, str | None]:
+    """Return the task's state and the string value at key `also`, in the same call.
+
+    For a caller's own per-request check (a token revocation stamp): a poll stays one round
+    trip. On a Redis Cluster that key lives in another slot, so it costs a second command there.
+    """
+    if also is None:
+        return state_read(ref), None
+    client = get_redis()
+    if isinstance(client, RedisCluster):
+        return state_read(ref), guarded(lambda: client.get(also))
+    raw = guarded(lambda: _script(_READ_LUA)(keys=[*task_keys(ref), also]))
+    extra = raw.pop(0) or None
+    return _state(*(_pairs(flat) for flat in raw), *([{}, {}] if len(raw) == 1 else [])), extra
+
+
 def states_read(refs: Iterable[TaskRef]) -> list[TaskState | None]:
     """Return the states of several tasks in one round trip.
 
@@ -137,3 +154,17 @@ def state_delete(ref: TaskRef) -> None:
     pipe.delete(*task_keys(ref))
     active_remove(ref, pipeline=pipe)
     pipe.execute()
+
+
+def missing_marker_allowed(tenant_id: int) -> bool:
+    """Count one more "no such task" marker of the tenant; False once over PROGRESS_MISSING_CAP.
+
+    The window is PROGRESS_MISSING_TTL, the markers' own lifetime: at most the cap of them
+    exist per tenant at any time, however many ids are invented.
+    """
+    pipe = get_redis().pipeline(transaction=False)
+    key = missing_count_key(tenant_id)
+    pipe.incr(key)
+    pipe.expire(key, settings.PROGRESS_MISSING_TTL, nx=True)
+    count, _ = guarded(pipe.execute)
+    return count <= settings.PROGRESS_MISSING_CAP

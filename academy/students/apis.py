@@ -3,14 +3,14 @@ from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from academy.errors import ApplicationError
-from academy.jobs.apis import job_create_response
+from academy.jobs.apis import JobAcceptedSerializer, job_create_response
 from academy.jobs.handlers import JobCategory
 from academy.students import services
 from academy.students.handlers import import_title
@@ -29,19 +29,13 @@ class StudentImportApi(APIView):
     permission_classes = [IsStaff]
     parser_classes = [MultiPartParser]
 
+    @extend_schema_serializer(component_name="StudentImportInput")
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField()
-        # Blank is fine for a dry run (the web form always sends the field); checked below.
-        initial_password = serializers.CharField(min_length=8, max_length=128, required=False, allow_blank=True,
-                                                 trim_whitespace=False)
+        # New accounts get one-time activation codes (in the job's result): no shared password.
         dry_run = serializers.BooleanField(default=False)
 
-        def validate(self, data):
-            if not data["dry_run"] and not data.get("initial_password"):
-                raise ValidationError({"initial_password": ["This field is required."]})
-            return data
-
-    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={202: dict})
+    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={202: JobAcceptedSerializer})
     def post(self, request):
         # Before the body is read: the limit applies while the upload streams in.
         request.upload_handlers.insert(0, SizeLimitUploadHandler(request, limit=settings.STUDENT_IMPORT_MAX_BYTES))
@@ -51,7 +45,6 @@ class StudentImportApi(APIView):
         try:
             payload = services.student_import_prepare(
                 tenant_id=request.user.tenant_id, file=file,
-                initial_password=data.validated_data.get("initial_password", ""),
                 dry_run=data.validated_data["dry_run"],
             )
         except ImportFileError as exc:

@@ -1,7 +1,6 @@
 """The "excel_student_import" job: a stored roster file in, the import report out."""
 from __future__ import annotations
 
-from django.contrib.auth.hashers import identify_hasher
 from django.core.files.storage import default_storage
 
 from academy.jobs.handlers import JobCategory, JobFailed, JobHandler, PayloadInvalid, failures_summary, handler_register
@@ -21,16 +20,8 @@ def import_payload_validate(payload) -> dict:
     dry_run = payload.get("dry_run", False)
     if not isinstance(dry_run, bool):
         raise PayloadInvalid("payload_invalid", "dry_run must be true or false.")
-    password_hash = payload.get("password_hash") or ""
-    if not isinstance(password_hash, str) or (not dry_run and not password_hash):
-        raise PayloadInvalid("payload_invalid", "password_hash is required to create accounts.")
-    if password_hash:
-        try:
-            identify_hasher(password_hash)
-        except ValueError:
-            # Never a plain password: only a hash may be stored in a job row.
-            raise PayloadInvalid("payload_invalid", "password_hash is not a password hash.") from None
-    return {"path": path, "password_hash": password_hash, "dry_run": dry_run}
+    # A password_hash of jobs queued before activation codes is dropped: codes replace it.
+    return {"path": path, "dry_run": dry_run}
 
 
 def import_run(job, reporter) -> dict:
@@ -41,7 +32,6 @@ def import_run(job, reporter) -> dict:
     try:
         with default_storage.open(payload["path"], "rb") as file:
             return student_import_run(tenant_id=job.tenant_id, source=file,
-                                      password_hash=payload["password_hash"],
                                       dry_run=payload["dry_run"], reporter=reporter)
     except FileNotFoundError:
         raise JobFailed("import_file_gone", "The uploaded roster file is gone; upload it again.") from None
@@ -65,4 +55,6 @@ handler_register(JobHandler(
     run=import_run,
     validate=import_payload_validate,
     summarize=failures_summary(listed=SUMMARY_FAILURES),
+    # Activation codes are credentials: only in the DB row, read by staff through the detail.
+    detail_only=("accounts",),
 ))

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Iterator, Protocol, Sequence
 
 import orjson
 import psycopg
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
@@ -25,7 +26,9 @@ from academy.students.parsing import (
     check_workbook,
 )
 from academy.students.selectors import student_identities_find
+from academy.tenants.activation import activation_code_new
 from academy.tenants.models import Membership, Role, User
+from academy.tenants.services import users_deactivate
 
 IMPORT_JOB_TYPE = "excel_student_import"
 # Weights from the benchmark (bench/import): calamine reads the whole sheet first ("parsing"),
@@ -60,6 +63,7 @@ class _Report:
     restored: int = 0
     skipped_existing: int = 0
     failed: list[dict] = field(default_factory=list)
+    accounts: list[dict] = field(default_factory=list)
 
     def fail(self, rows: Sequence[StudentRow], error: str) -> None:
         self.failed.extend({"row": row.row, "name": row.name, "error": error, "code": "row_not_saved",
@@ -72,6 +76,8 @@ class _Report:
             "skipped_existing": self.skipped_existing,
             "failed": sorted(self.failed, key=lambda entry: entry["row"]),
             "total": self.total,
+            # Staff hand each new student their code; it works once, until activation_expires_at.
+            "accounts": sorted(self.accounts, key=lambda entry: entry["row"]),
         }
         if dry_run:
             result["dry_run"] = True
@@ -80,16 +86,12 @@ class _Report:
 
 # --- starting an import from an upload ----------------------------------------------------
 
-def student_import_prepare(*, tenant_id: int, file, initial_password: str, dry_run: bool = False) -> dict:
-    """Check an uploaded roster, store it and return the job payload; raise ImportFileError.
-
-    The initial password is hashed here, once per import: only the hash leaves the request.
-    """
+def student_import_prepare(*, tenant_id: int, file, dry_run: bool = False) -> dict:
+    """Check an uploaded roster, store it and return the job payload; raise ImportFileError."""
     check_workbook(file, limits=ImportLimits.from_settings(settings))
-    password_hash = make_password(initial_password) if initial_password else ""
     file.seek(0)
     path = default_storage.save(f"imports/{int(tenant_id)}/{uuid.uuid4().hex}.xlsx", file)
-    return {"path": path, "password_hash": password_hash, "dry_run": dry_run}
+    return {"path": path, "dry_run": dry_run}
 
 
 def student_import_file_delete(*, path: str) -> None:
@@ -99,16 +101,15 @@ def student_import_file_delete(*, path: str) -> None:
 
 # --- the import itself ---------------------------------------------------------------------
 
-def student_import_run(*, tenant_id: int, source: Source, password_hash: str, dry_run: bool = False,
+def student_import_run(*, tenant_id: int, source: Source, dry_run: bool = False,
                        reporter: Reporter | None = None) -> dict:
     """Import a roster into the tenant and return the row-by-row report (the job's result).
 
-    Raise ImportFileError when the file as a whole is unusable. The rows stream through in
+    Each new account gets no password but a one-time activation code, listed in the report's
+    `accounts` (staff hand them out; the student chooses a password with it). Raise ImportFileError when the file as a whole is unusable. The rows stream through in
     chunks of WRITE_CHUNK (validated, looked up with one statement, written with a handful),
     so what the import holds beyond the parsed sheet does not grow with the file.
     """
-    if not (password_hash or dry_run):
-        raise ValueError("New accounts need a password hash (make_password of the initial password).")
     reporter = reporter or _SilentReporter()
     reporter.step(0)
     roster = Roster(source, limits=ImportLimits.from_settings(settings))
@@ -124,7 +125,7 @@ def student_import_run(*, tenant_id: int, source: Source, password_hash: str, dr
                 report.created += created
                 report.restored += len(work) - created
             else:
-                _write_chunk_reporting(tenant_id=tenant_id, items=work, password_hash=password_hash, report=report)
+                _write_chunk_reporting(tenant_id=tenant_id, items=work, report=report)
             reporter.advance(roster.total, max(roster.estimate, roster.total))
     finally:
         roster.close()
@@ -176,7 +177,7 @@ def _matches(*, tenant_id: int, rows: Sequence[StudentRow]) -> tuple[set, dict]:
     return active, deleted
 
 
-def _write_chunk_reporting(*, tenant_id: int, items: list[tuple[StudentRow, int | None]], password_hash: str,
+def _write_chunk_reporting(*, tenant_id: int, items: list[tuple[StudentRow, int | None]],
                            report: _Report) -> None:
     """Write one chunk in its own transaction; on a database error report its rows instead.
 
@@ -186,7 +187,7 @@ def _write_chunk_reporting(*, tenant_id: int, items: list[tuple[StudentRow, int 
     """
     for attempt in (1, 2):
         try:
-            created, restored = _write_chunk(tenant_id=tenant_id, items=items, password_hash=password_hash)
+            created, restored, accounts = _write_chunk(tenant_id=tenant_id, items=items)
         except IntegrityError as exc:
             if attempt == 2:
                 report.fail([row for row, _ in items], _db_error(exc))
@@ -201,6 +202,7 @@ def _write_chunk_reporting(*, tenant_id: int, items: list[tuple[StudentRow, int 
         else:
             report.created += created
             report.restored += restored
+            report.accounts.extend(accounts)
             return
 
 
@@ -209,9 +211,11 @@ def _db_error(exc: DatabaseError) -> str:
     return f"database error: {first_line[:200]}"
 
 
-def _write_chunk(*, tenant_id: int, items: list[tuple[StudentRow, int | None]],
-                 password_hash: str) -> tuple[int, int]:
-    """Create and restore one chunk's students in one transaction; return (created, restored)."""
+def _write_chunk(*, tenant_id: int, items: list[tuple[StudentRow, int | None]]) -> tuple[int, int, list[dict]]:
+    """Create and restore one chunk's students in one transaction.
+
+    Return (created, restored, the new accounts with their activation codes).
+    """
     new = [row for row, student_id in items if student_id is None]
     restore = [(student_id, row) for row, student_id in items if student_id is not None]
     now = timezone.now()
@@ -221,8 +225,17 @@ def _write_chunk(*, tenant_id: int, items: list[tuple[StudentRow, int | None]],
         # First: the counter row's lock orders concurrent imports of the tenant chunk by
         # chunk, so their parent upserts cannot deadlock.
         first = _ps_numbers_allocate(tenant_id=tenant_id, count=len(new)) if new else 0
-        write(tenant_id=tenant_id, new=new, first=first, restore=restore, password_hash=password_hash, now=now)
-    return len(new), len(restore)
+        # No password until the student activates: nothing shared, nothing to guess.
+        codes = [activation_code_new() for _ in new]
+        expires = now + timedelta(days=settings.ACTIVATION_CODE_TTL_DAYS)
+        write(tenant_id=tenant_id, new=new, first=first, restore=restore,
+              code_hashes=[code_hash for _, code_hash in codes], expires=expires, now=now)
+    accounts = [
+        {"row": row.row, "name": row.name, "ps_number": number, "username": f"t{tenant_id}-{number}",
+         "activation_code": code, "activation_expires_at": expires.isoformat()}
+        for row, number, (code, _) in zip(new, (_ps_number(first + n) for n in range(len(new))), codes)
+    ]
+    return len(new), len(restore), accounts
 
 
 # PostgreSQL: one statement for a chunk's new students, their users, parents and memberships,
@@ -237,12 +250,13 @@ _CREATE_SQL = """
 WITH r AS (
     SELECT r.*, 'S' || CASE WHEN r.n + %(first)s <= 1000000 THEN lpad((r.n + %(first)s - 1)::text, 6, '0')
                             ELSE (r.n + %(first)s - 1)::text END AS ps_number
-    FROM ROWS FROM (json_to_recordset(%(rows)s::json) AS ({columns})) WITH ORDINALITY
-        AS r(name, parent_phone, phone, school, school_type, grade, class_name, major, gender, memo, n)
+    FROM ROWS FROM (json_to_recordset(%(rows)s::json) AS ({columns}), unnest(%(codes)s::text[])) WITH ORDINALITY
+        AS r(name, parent_phone, phone, school, school_type, grade, class_name, major, gender, memo, code_hash, n)
 ), u AS (
     INSERT INTO {user} (password, is_superuser, username, first_name, last_name, email, is_staff, is_active,
-                        date_joined, must_change_password)
-    SELECT %(password)s, false, %(prefix)s || r.ps_number, r.name, '', '', false, true, %(now)s, true FROM r
+                        date_joined, must_change_password, activation_code_hash, activation_expires_at)
+    SELECT %(password)s, false, %(prefix)s || r.ps_number, r.name, '', '', false, true, %(now)s, false,
+           r.code_hash, %(expires)s FROM r
     RETURNING id, username
 ), p AS (
     -- DO UPDATE, not DO NOTHING: RETURNING then gives the existing parents too. Sorted, so
@@ -290,15 +304,16 @@ def _rows_json(rows: Sequence[StudentRow]) -> str:
     return orjson.dumps(rows).decode()
 
 
-def _write_sql(*, tenant_id: int, new: list[StudentRow], first: int,
-               restore: list[tuple[int, StudentRow]], password_hash: str, now) -> None:
+def _write_sql(*, tenant_id: int, new: list[StudentRow], first: int, restore: list[tuple[int, StudentRow]],
+               code_hashes: list[str], expires, now) -> None:
     # A plain psycopg cursor binds on the server (Django's binds on the client, quoting every
     # value into the SQL text). prepare=False: no named prepared statements, which a pooler
     # in transaction mode (PgBouncer) cannot follow from one server connection to the next.
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         if new:
             cursor.execute(_sql(_CREATE_SQL), {
-                "rows": _rows_json(new), "first": first, "password": password_hash, "prefix": f"t{tenant_id}-",
+                "rows": _rows_json(new), "codes": code_hashes, "expires": expires, "first": first,
+                "password": UNUSABLE_PASSWORD_PREFIX, "prefix": f"t{tenant_id}-",
                 "now": now, "tenant": tenant_id, "role": Role.STUDENT.value,
             }, prepare=False)
         if restore:
@@ -308,15 +323,15 @@ def _write_sql(*, tenant_id: int, new: list[StudentRow], first: int,
             }, prepare=False)
 
 
-def _write_orm(*, tenant_id: int, new: list[StudentRow], first: int,
-               restore: list[tuple[int, StudentRow]], password_hash: str, now) -> None:
+def _write_orm(*, tenant_id: int, new: list[StudentRow], first: int, restore: list[tuple[int, StudentRow]],
+               code_hashes: list[str], expires, now) -> None:
     """The same writes through the ORM, for SQLite (the demo)."""
     if new:
         numbers = [_ps_number(first + offset) for offset in range(len(new))]
         users = User.objects.bulk_create([
-            User(username=f"t{tenant_id}-{number}", password=password_hash, first_name=row.name,
-                 must_change_password=True, date_joined=now)
-            for row, number in zip(new, numbers)
+            User(username=f"t{tenant_id}-{number}", password=UNUSABLE_PASSWORD_PREFIX, first_name=row.name,
+                 activation_code_hash=code_hash, activation_expires_at=expires, date_joined=now)
+            for row, number, code_hash in zip(new, numbers, code_hashes)
         ])
         parent_ids = _parents_upsert(tenant_id=tenant_id, phones={row.parent_phone for row in new})
         Student.objects.bulk_create([
@@ -396,7 +411,7 @@ def student_soft_delete(*, tenant_id: int, student_ids: Sequence[int]) -> int:
         students = Student.objects.active().filter(tenant_id=tenant_id, pk__in=student_ids)
         user_ids = list(students.exclude(user=None).values_list("user_id", flat=True))
         count = students.update(deleted_at=timezone.now())
-        User.objects.filter(pk__in=user_ids).update(is_active=False)
+        users_deactivate(user_ids=user_ids)  # their tokens stop working too
     return count
 
 

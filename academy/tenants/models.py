@@ -16,8 +16,12 @@ class Tenant(models.Model):
 class User(AbstractUser):
     """A person; which tenants they act in is told by their memberships."""
 
-    # Imported students share an initial password: they must choose their own first.
+    # Set by provisioning with a temporary password: the user must choose their own first.
     must_change_password = models.BooleanField(default=False)
+    # Imported students get a random one-time activation code instead of a password: only its
+    # SHA-256 is kept (80 random bits: a fast hash is enough, and imports stay fast).
+    activation_code_hash = models.CharField(max_length=64, blank=True, default="")
+    activation_expires_at = models.DateTimeField(null=True, blank=True)
 
 
 class Role(models.TextChoices):

@@ -1,7 +1,8 @@
 """Signed, expiring bearer tokens that carry who is asking and in which tenant.
 
 A token is a JWT (HS256) with the user id, tenant id and role, so checking a request needs
-no SQL. Revocation: tokens are short-lived (TOKEN_TTL, 1 h by default), and rotating
+no SQL. Revocation: a per-user stamp in Redis refuses the user's older tokens
+(academy/access/revocation.py); tokens are short-lived (TOKEN_TTL, 1 h by default), and rotating
 SECRET_KEY (moving the old key out of SECRET_KEY_FALLBACKS) revokes every token at once.
 """
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Identity:
     tenant_id: int
     role: str
     password_change_required: bool = False
+    issued_ms: int = 0
 
     is_authenticated = True
     is_anonymous = False
@@ -51,12 +53,14 @@ def token_issue(*, user_id: int, tenant_id: int, role: str, password_change_requ
                 ttl: int | None = None) -> tuple[str, int]:
     """Return a signed token for this membership and its lifetime in seconds."""
     ttl = ttl or settings.TOKEN_TTL
-    now = int(time.time())
+    now_ms = int(time.time() * 1000)
+    now = now_ms // 1000
     claims = {
         "sub": str(user_id),
         "tid": tenant_id,
         "role": role,
         "iat": now,
+        "ims": now_ms,  # compared with the user's revocation stamp (milliseconds)
         "exp": now + ttl,
         "aud": AUDIENCE,
         "jti": uuid.uuid4().hex,
@@ -111,6 +115,7 @@ def _verify(token: str) -> tuple[Identity, float]:
                 tenant_id=int(claims["tid"]),
                 role=str(claims["role"]),
                 password_change_required=bool(claims.get("pcr", False)),
+                issued_ms=int(claims.get("ims", 0)),
             ), float(claims["exp"])
         except (TypeError, ValueError) as exc:
             raise InvalidToken("malformed claims") from exc

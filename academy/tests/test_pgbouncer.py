@@ -24,7 +24,7 @@ from academy.jobs.selectors import job_ref, job_state
 from academy.progress.testing import publish
 from academy.students.services import student_import_run
 from academy.testdata.roster import generate_rows, write_roster_xlsx
-from academy.students.tests.conftest import PASSWORD_HASH, PgStatements
+from academy.students.tests.conftest import PgStatements
 from academy.tenants.services import tenant_create
 
 ACADEMY = Path(__file__).resolve().parent.parent
@@ -132,7 +132,7 @@ def test_prepared_statements_would_break_and_ours_are_off(transactional_db):
 
 def _import(tenant_name: str, path) -> dict:
     tenant = tenant_create(name=tenant_name)
-    return student_import_run(tenant_id=tenant.pk, source=path, password_hash=PASSWORD_HASH)
+    return student_import_run(tenant_id=tenant.pk, source=path)
 
 
 @pooled

@@ -13,9 +13,12 @@ from rest_framework.views import APIView
 
 from academy.errors import ApplicationError, error_response, method_not_allowed
 from academy.pagination import KeysetPage, task_page_response
+from academy.access.roles import AUDIENCE_MEMBERS, state_readable, task_readable
 from academy.progress import api as progress
+from academy.tenants.authentication import revocation_check, revocation_key
 from academy.tenants.permissions import IsStaff
 from academy.uploads import SizeLimitUploadHandler
+from academy.validators import single_line
 from academy.videos import services
 from academy.videos.models import Video, VideoStatus
 from academy.videos.playback import playback_file, playback_urls
@@ -25,11 +28,17 @@ from academy.videos.selectors import video_get, video_list, video_progress_rende
 class VideoProgressApi(APIView):
     """Token -> one Redis round trip -> response. SQL only on a cache miss (single-flight)."""
 
+    revocation_check_in_view = True
+
     @extend_schema(responses={200: dict})
     def get(self, request, video_id: int):
-        # video_id is canonical (the path converter): one spelling, one Redis key.
-        state = progress.progress_get(progress.TaskRef(request.user.tenant_id, progress.KIND_VIDEO, str(video_id)))
-        if state is None:
+        # video_id is canonical (the path converter): one spelling, one Redis key. The token's
+        # revocation stamp comes in the same Redis round trip as the task.
+        state, stamp = progress.progress_get_also(
+            progress.TaskRef(request.user.tenant_id, progress.KIND_VIDEO, str(video_id)), revocation_key(request.user))
+        revocation_check(request.user, stamp)
+        # Not the caller's to read: the same 404 as no such video (owner, audience in the hash).
+        if state is None or not state_readable(request.user, state.fields):
             raise NotFound
         return Response(video_progress_render(str(video_id), state))
 
@@ -98,7 +107,7 @@ class VideoUploadApi(APIView):
     class InputSerializer(serializers.Serializer):
         # Empty files pass: the worker fails them with a reason the user can read.
         file = serializers.FileField(allow_empty_file=True)
-        title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+        title = serializers.CharField(max_length=200, required=False, allow_blank=True, validators=[single_line])
 
         class Meta:
             ref_name = "VideoUploadInput"  # the schema's name; "Input" alone clashes with other apps
@@ -124,7 +133,7 @@ class VideoDetailApi(APIView):
     @extend_schema(responses={200: VideoOutputSerializer})
     def get(self, request, video_id: int):
         video = video_get(tenant_id=request.user.tenant_id, video_id=video_id)
-        if video is None:
+        if video is None or not task_readable(request.user, owner_id=video.created_by_id, audience=AUDIENCE_MEMBERS):
             raise NotFound
         return Response(VideoOutputSerializer(video, context={"request": request}).data)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from academy.access.roles import AUDIENCE_MEMBERS, task_audience_fields
 from academy.progress.api import KIND_VIDEO, TaskRef, TaskState, error_fields, error_render, step_code
 from academy.videos.models import Video, VideoStatus
 
@@ -36,9 +37,10 @@ def video_list(*, tenant_id: int, status: str = "", q: str = "") -> QuerySet[Vid
 
 def video_state(video: Video) -> TaskState:
     """Return the progress-store state that mirrors a video row."""
-    fields: dict[str, str] = {}
+    # Who may read it travels with it, so the progress path checks roles without SQL.
+    fields = task_audience_fields(owner_id=video.created_by_id, audience=AUDIENCE_MEMBERS)
     if video.status in (VideoStatus.READY, VideoStatus.FAILED):
-        fields = {
+        fields |= {
             "hls_path": video.hls_path,
             "duration": "" if video.duration is None else f"{video.duration:.3f}",
         }

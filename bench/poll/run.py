@@ -222,7 +222,8 @@ def server_command(kind: str, *, port: int, workers: int) -> list[str]:
 def server_start(name: str, settings_module: str, *, kind: str, port: int, workers: int, env: dict,
                  nice: int = 0) -> Server:
     metrics_dir = tempfile.mkdtemp(prefix=f"academy-bench-metrics-{name}-")
-    env = {**env, "DJANGO_SETTINGS_MODULE": settings_module, "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
+    env = {**env, "DJANGO_SETTINGS_MODULE": settings_module, "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
+           "METRICS_ALLOWED_NETWORKS": "127.0.0.1/32"}  # the bench reads /metrics from loopback
     proc = subprocess.Popen(server_command(kind, port=port, workers=workers), env=env, cwd=ROOT,
                             preexec_fn=_preexec(nice))
     server = Server(name, settings_module, port, proc, metrics_dir)

@@ -396,7 +396,6 @@ async function importRoster(summary) {
   await page.locator(byTestId('nav-import')).click()
   await page.locator(byTestId('import-form')).waitFor()
   await page.locator(byTestId('import-file')).setInputFiles(env.XLSX_PATH)
-  await page.locator(byTestId('import-password')).fill('first-password-1')
   const answer = page.waitForResponse(
     (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/students/import/',
   )
@@ -436,6 +435,11 @@ async function importRoster(summary) {
     total: await text('import-total'),
   }
   summary.job.counts = counts
+  const codes = await page.$$eval('[data-testid="account-row"]', (trs) => trs.map((tr) => tr.cells[3]?.textContent ?? ''))
+  check('import: one distinct activation code per created student',
+    String(codes.length) === counts.created && new Set(codes).size === codes.length &&
+      codes.every((c) => /^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/.test(c)),
+    `${codes.length} codes for ${counts.created} created`)
   const jobSamples = await page.evaluate((id) => window.__e2eSamples.filter((s) => s.id === id), jobId)
   summary.job.progressSamples = jobSamples
   const last = jobSamples.at(-1)

@@ -18,7 +18,13 @@ FACE = {"academy.progress.api"}
 ALLOWED = {"academy/urls.py": {"academy.progress.apis"}}
 # The one other module that talks to Redis: the messaging rate limit is a per-tenant token
 # bucket shared by all workers, not task progress; it uses the process's connection pool.
-EXCEPTED = {"academy/messaging/ratelimit.py": {"redis", "academy.progress.client"}}
+# Login throttles and token revocation stamps (academy/access) are counters and stamps, not
+# task progress either: the same exception, the same pool.
+EXCEPTED = {
+    "academy/messaging/ratelimit.py": {"redis", "academy.progress.client"},
+    "academy/access/throttle.py": {"redis", "academy.progress.client"},
+    "academy/access/revocation.py": {"redis", "academy.progress.client"},
+}
 # Behind the face: no test of another app reads these (academy.progress.testing does).
 INTERNAL = {"academy.progress.keys", "academy.progress.store", "academy.progress.client"}
 DOMAIN_APPS = {"tenants", "jobs", "videos", "students", "messaging", "ai"}

@@ -7,9 +7,6 @@ from django.db import connection
 from academy.testdata.roster import write_roster_xlsx
 from academy.tenants.services import tenant_create
 
-# make_password("initial-pw") with the test hasher: the import takes a ready hash.
-PASSWORD_HASH = "md5$seasalt$84cc8eaeeb425b18b6a943407cf572d2"
-
 
 @pytest.fixture
 def roster(tmp_path):

@@ -5,7 +5,6 @@ import io
 import zipfile
 
 import pytest
-from django.contrib.auth.hashers import check_password
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from academy.jobs.models import Job, JobStatus
@@ -27,8 +26,7 @@ def post_import(api, owner, media):
 
     def post(content, *, name="roster.xlsx", token=None, **fields):
         data = content.read_bytes() if hasattr(content, "read_bytes") else content
-        body = {"file": SimpleUploadedFile(name, data, content_type=XLSX), "initial_password": "first-pw-1",
-                **fields}
+        body = {"file": SimpleUploadedFile(name, data, content_type=XLSX), **fields}
         return api(token or owner[2]).post("/api/v1/students/import/", body, format="multipart")
 
     return post
@@ -38,16 +36,15 @@ def stored_files(media) -> list:
     return [p for p in media.rglob("*") if p.is_file()] if media.exists() else []
 
 
-def test_an_import_is_stored_and_queued_with_only_the_password_hash(post_import, roster, owner, media):
-    response = post_import(roster(generate_rows(3, seed=1)))
+def test_an_import_is_stored_and_queued_with_no_password_at_all(post_import, roster, owner, media):
+    # A client still sending the old shared password: ignored, nothing of it is kept.
+    response = post_import(roster(generate_rows(3, seed=1)), initial_password="first-pw-1")
 
     assert response.status_code == 202
     job = Job.objects.get(job_id=response.json()["job_id"])
     assert response.json() == {"job_id": str(job.job_id)}
     assert (job.tenant_id, job.job_type, job.status) == (owner[0].pk, IMPORT_JOB_TYPE, JobStatus.PENDING)
-    assert set(job.payload) == {"path", "password_hash", "dry_run"}
-    assert "first-pw-1" not in str(job.payload)
-    assert check_password("first-pw-1", job.payload["password_hash"])
+    assert set(job.payload) == {"path", "dry_run"}
     assert job.payload["path"].startswith(f"imports/{owner[0].pk}/") and job.payload["path"].endswith(".xlsx")
     assert stored_files(media) == [media / job.payload["path"]]
 
@@ -91,25 +88,17 @@ def test_a_file_over_the_size_limit_is_refused(post_import, roster, settings, me
     assert not Job.objects.exists() and stored_files(media) == []
 
 
-def test_only_staff_import_and_a_password_is_needed_unless_dry_run(post_import, roster, make_member, owner, api):
+def test_only_staff_import(post_import, roster, make_member, owner):
     path = roster(generate_rows(2, seed=1))
     _, _, teacher = make_member(tenant=owner[0], role=Role.TEACHER)
     _, _, student = make_member(tenant=owner[0], role=Role.STUDENT)
 
     assert post_import(path, token=student).status_code == 403
     assert post_import(path, token=teacher).status_code == 202
-    response = api(owner[2]).post("/api/v1/students/import/",
-                                  {"file": SimpleUploadedFile("r.xlsx", path.read_bytes())}, format="multipart")
-    assert response.status_code == 400 and "initial_password" in response.json()
-    response = post_import(path, initial_password="")
-    assert response.status_code == 400 and "initial_password" in response.json()
-    assert post_import(path, initial_password="short").status_code == 400
-    response = post_import(path, initial_password="", dry_run="true")  # what the web form sends
-    assert response.status_code == 202
-    assert Job.objects.get(job_id=response.json()["job_id"]).payload["password_hash"] == ""
+    assert post_import(path, dry_run="true").status_code == 202
 
 
-def test_the_job_runs_and_progress_shows_the_result_with_zero_sql(post_import, roster, owner, api,
+def test_the_job_runs_and_progress_shows_the_result_with_zero_sql(post_import, roster, owner, api, redis_client,
                                                                    django_assert_num_queries):
     rows = [{"name": "김민준", "parent_phone": "010-1111-0001"}, {"name": None, "parent_phone": "010-1111-0002"},
             {"name": "이서연", "parent_phone": "010-1111-0003"}]
@@ -124,9 +113,15 @@ def test_the_job_runs_and_progress_shows_the_result_with_zero_sql(post_import, r
     with django_assert_num_queries(0):
         body = client.get(f"/api/v1/jobs/{job_id}/progress/").json()
     assert body["status"] == "DONE" and body["job_type"] == IMPORT_JOB_TYPE
-    assert body["result"] == expected
+    # The activation codes never reach Redis: only the DB-backed detail has them.
+    assert body["result"] == {**expected, "detail_only": ["accounts"]}
     assert body["progress"]["percent"] == 100
-    assert client.get(f"/api/v1/jobs/{job_id}/").json()["result"] == expected
+    detail = client.get(f"/api/v1/jobs/{job_id}/").json()["result"]
+    accounts = detail.pop("accounts")
+    assert detail == expected
+    assert [(a["row"], a["name"]) for a in accounts] == [(2, "김민준"), (4, "이서연")]
+    hashes = [redis_client.hgetall(key) for key in redis_client.keys("*") if redis_client.type(key) == "hash"]
+    assert hashes and not [h for h in hashes if any(accounts[0]["activation_code"] in v for v in h.values())]
     assert Student.objects.filter(tenant=owner[0]).count() == 2
 
 
@@ -136,7 +131,8 @@ def test_a_dry_run_job_writes_nothing(post_import, roster, owner):
     assert job_run(job_id, 1) == "DONE"
 
     assert Job.objects.get(job_id=job_id).result == {"created": 5, "restored": 0, "skipped_existing": 0,
-                                                     "failed": [], "total": 5, "dry_run": True}
+                                                     "failed": [], "total": 5, "dry_run": True,
+                                                     "accounts": []}
     assert not Student.objects.exists()
 
 

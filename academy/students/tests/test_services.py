@@ -1,25 +1,30 @@
 """The import service against a real PostgreSQL: reports, restores, chunk failures, statement counts."""
 from __future__ import annotations
 
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.contrib.auth import authenticate
 from django.db import connection
+from django.utils import timezone
 
 from academy.students.models import Parent, Student, StudentNumberCounter
 from academy.students.services import WRITE_CHUNK as CHUNK
 from academy.students.services import student_import_run, student_soft_delete
 from academy.testdata.roster import generate_rows
+from academy.tenants.activation import activation_code_hash
 from academy.tenants.models import Membership, Role, User
 from academy.tenants.services import tenant_create
 
-from .conftest import PASSWORD_HASH
-
 
 def run(tenant, path, **kwargs) -> dict:
-    return student_import_run(tenant_id=tenant.pk, source=path, password_hash=PASSWORD_HASH, **kwargs)
+    """Import and return the report without its accounts, after checking one came per new student."""
+    result = student_import_run(tenant_id=tenant.pk, source=path, **kwargs)
+    accounts = result.pop("accounts")
+    assert len(accounts) == (0 if kwargs.get("dry_run") else result["created"])
+    return result
 
 
 def student(name: str, parent_phone: str, **fields) -> dict:
@@ -71,14 +76,24 @@ def test_a_mixed_file_gives_exactly_the_expected_report(tenant, roster):
 
 
 @pytest.mark.django_db
-def test_new_students_get_accounts_with_the_shared_password_to_change(tenant, roster):
-    run(tenant, roster([student("김민준", "010-1111-0001")]))
+def test_new_students_get_accounts_with_their_own_one_time_code_and_no_password(tenant, roster):
+    result = student_import_run(tenant_id=tenant.pk,
+                                source=roster([student("김민준", "010-1111-0001"), student("이서연", "010-1111-0002")]))
 
-    created = Student.objects.get()
+    created = Student.objects.get(name="김민준")
     assert created.ps_number == "S000001"
     assert created.user.username == f"t{tenant.pk}-S000001"
-    assert created.user.must_change_password
-    assert authenticate(username=created.user.username, password="initial-pw") == created.user
+    assert not created.user.has_usable_password(), "no password anyone could guess or share"
+    accounts = result["accounts"]
+    assert [(a["row"], a["name"], a["username"], a["ps_number"]) for a in accounts] == [
+        (2, "김민준", f"t{tenant.pk}-S000001", "S000001"), (3, "이서연", f"t{tenant.pk}-S000002", "S000002")]
+    codes = [a["activation_code"] for a in accounts]
+    assert len(set(codes)) == 2 and all(re.fullmatch(r"[0-9A-Z]{4}(-[0-9A-Z]{4}){3}", c) for c in codes)
+    # Only a hash is stored, and each account matches its own code alone.
+    assert created.user.activation_code_hash == activation_code_hash(codes[0]) != activation_code_hash(codes[1])
+    assert codes[0] not in created.user.activation_code_hash
+    assert created.user.activation_expires_at > timezone.now()
+    assert authenticate(username=created.user.username, password=codes[0]) is None
     assert Membership.objects.get(user=created.user).role == Role.STUDENT
     assert created.parent.phone == created.parent_phone == "01011110001"
 

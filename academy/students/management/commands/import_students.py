@@ -1,9 +1,6 @@
 """Import a roster file synchronously, with a progress bar on stderr."""
-import getpass
 import json
-import sys
 
-from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 
 from academy.progress.api import KIND_JOB, ProgressReporter, TaskRef
@@ -34,27 +31,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file")
         parser.add_argument("--tenant", type=int, required=True)
-        parser.add_argument("--initial-password", help="shared by the new accounts; asked for when omitted")
         parser.add_argument("--dry-run", action="store_true", help="report what would happen, write nothing")
 
-    def handle(self, *args, file, tenant, initial_password, dry_run, **options):
+    def handle(self, *args, file, tenant, dry_run, **options):
         if not Tenant.objects.filter(pk=tenant).exists():
             raise CommandError(f"No tenant {tenant}.")
-        password_hash = ""
-        if not dry_run:
-            if initial_password is None:
-                if not sys.stdin.isatty():
-                    raise CommandError("Give --initial-password (no terminal to ask on).")
-                initial_password = getpass.getpass("Initial password of the new accounts: ")
-            if not initial_password:
-                raise CommandError("The initial password must not be empty.")
-            password_hash = make_password(initial_password)  # once per import
         self.stderr.style_func = None  # a bar, not an error: no colour
         reporter = ProgressReporter(TaskRef(tenant, KIND_JOB, "cli"), attempt=1, steps=IMPORT_STEPS,
                                     min_interval=0.1, write=progress_bar_write(self.stderr))
         try:
-            result = student_import_run(tenant_id=tenant, source=file, password_hash=password_hash,
-                                        dry_run=dry_run, reporter=reporter)
+            result = student_import_run(tenant_id=tenant, source=file, dry_run=dry_run, reporter=reporter)
         except ImportFileError as exc:
             raise CommandError(exc.reason) from None
         except FileNotFoundError:

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from academy.tenants.models import Role, Tenant
-from academy.tenants.services import user_create
+from academy.tenants.services import PasswordRejected, user_create
 
 
 class Command(BaseCommand):
@@ -19,4 +19,6 @@ class Command(BaseCommand):
             user = user_create(username=username, password=password, tenant_id=tenant, role=role)
         except Tenant.DoesNotExist:
             raise CommandError(f"No tenant with id {tenant}.") from None
+        except PasswordRejected as exc:
+            raise CommandError("Password refused: " + " ".join(exc.messages)) from None
         self.stdout.write(str(user.pk))

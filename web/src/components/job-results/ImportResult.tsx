@@ -5,6 +5,9 @@ import { DataTable } from './DataTable'
 /** One refused row; `code`/`params` say why in any language, `error` is the English text. */
 export type FailedRow = { row: number; name: string; error: string; code?: string | null; params?: Record<string, unknown> | null }
 
+/** A new student's account; its one-time activation code is handed out by staff. */
+export type NewAccount = { row: number; name: string; username: string; ps_number: string; activation_code: string }
+
 /** The Excel import job's `result`, as the job detail endpoint returns it. */
 export type ImportResult = {
   created: number
@@ -13,6 +16,7 @@ export type ImportResult = {
   failed: FailedRow[]
   total: number
   dry_run?: boolean
+  accounts?: NewAccount[]
 }
 
 /** Narrow an unknown job result to the import's shape, or null if it is something else. */
@@ -49,6 +53,16 @@ export function ImportResultView({ result, dryRun }: { result: unknown; dryRun: 
         <dt>{t('import.total')}</dt>
         <dd data-testid="import-total">{parsed.total}</dd>
       </dl>
+      {(parsed.accounts ?? []).length > 0 && (
+        <DataTable
+          caption={t('import.accountsCaption')}
+          columns={['import.col.row', 'import.col.name', 'import.col.username', 'import.col.code']}
+          rows={(parsed.accounts ?? []).map((a) => [a.row, a.name, a.username, a.activation_code])}
+          testId="accounts-table"
+          rowTestId="account-row"
+          csvName="activation-codes.csv"
+        />
+      )}
       {rows.length > 0 && (
         <DataTable
           caption={t('import.failedCaption')}

@@ -2,12 +2,12 @@ import { useMutation } from '@tanstack/react-query'
 import { api } from '@/lib/api-client'
 import { trackedTasks } from '@/lib/tasks/store'
 
-export type ImportInput = { file: File; initialPassword: string; dryRun: boolean }
+export type ImportInput = { file: File; dryRun: boolean }
 
-export function importStudents({ file, initialPassword, dryRun }: ImportInput): Promise<{ job_id: string }> {
+/** New students get one-time activation codes (in the job's result): no shared password. */
+export function importStudents({ file, dryRun }: ImportInput): Promise<{ job_id: string }> {
   const form = new FormData()
   form.append('file', file)
-  form.append('initial_password', initialPassword)
   if (dryRun) form.append('dry_run', 'true')
   return api.postForm<{ job_id: string }>('/api/v1/students/import/', form)
 }

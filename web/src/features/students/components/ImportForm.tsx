@@ -33,7 +33,6 @@ export function ImportForm() {
   const template = useTemplateDownload()
   const latest = useLatestTask('import')
   const [file, setFile] = useState<File | null>(null)
-  const [password, setPassword] = useState('')
   const form = useRef<HTMLFormElement>(null)
   const fileInput = useRef<HTMLInputElement>(null)
   const lastWasPreview = importStudents.variables?.dryRun === true
@@ -41,7 +40,7 @@ export function ImportForm() {
   const start = (dryRun: boolean) => {
     if (!file) return
     importStudents.mutate(
-      { file, initialPassword: password, dryRun },
+      { file, dryRun },
       {
         onSuccess: () => {
           if (dryRun) return // the same file may be imported next
@@ -79,17 +78,6 @@ export function ImportForm() {
             accept=".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
             required
             onChange={(e) => setFile(e.target.files?.[0] ?? null)}
-          />
-        </label>
-        <label>
-          {t('import.password')}
-          <input
-            data-testid="import-password"
-            type="password"
-            autoComplete="new-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
           />
         </label>
         <ErrorMessage error={importStudents.error} />
