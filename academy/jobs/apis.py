@@ -14,7 +14,7 @@ from academy.jobs.models import Job
 from academy.jobs.models import JobStatus
 from academy.jobs.selectors import job_get, job_list, job_progress_render, job_ref
 from academy.pagination import KeysetPage, task_page_response
-from academy.access.roles import AUDIENCE_STAFF, state_readable, task_readable
+from academy.access.roles import state_readable, task_readable
 from academy.progress import api as progress
 from academy.tenants.authentication import revocation_check, revocation_key
 from academy.tenants.permissions import IsStaff
@@ -112,7 +112,7 @@ class JobDetailApi(APIView):
     def get(self, request, job_id: str):
         job = job_get(tenant_id=request.user.tenant_id, job_id=job_id)
         # Not the caller's to read: the same 404 as no such job.
-        if job is None or not task_readable(request.user, owner_id=job.created_by_id, audience=AUDIENCE_STAFF):
+        if job is None or not task_readable(request.user, owner_id=job.created_by_id):
             raise NotFound
         return Response(JobOutputSerializer(job).data)
 

@@ -7,7 +7,7 @@ import orjson
 from django.conf import settings
 from django.db.models import OuterRef, QuerySet, Subquery
 
-from academy.access.roles import AUDIENCE_STAFF, task_audience_fields
+from academy.access.roles import task_owner_fields
 from academy.jobs.handlers import handler_get
 from academy.jobs.models import Job, JobStatus
 from academy.progress.api import KIND_JOB, TaskRef, TaskState, error_fields, error_render, step_code
@@ -74,7 +74,7 @@ def job_state(job: Job) -> TaskState:
     """Return the progress-store state that mirrors a job row."""
     # Who may read it travels with it, so the progress path checks roles without SQL.
     fields = {"job_type": job.job_type,
-              **task_audience_fields(owner_id=job.created_by_id, audience=AUDIENCE_STAFF)}
+              **task_owner_fields(owner_id=job.created_by_id)}
     if job.status == JobStatus.DONE:
         fields["result"] = job_result_json(job)
     elif job.status == JobStatus.FAILED:

@@ -21,7 +21,7 @@ class ActiveTasksApi(APIView):
                 "progress": kind_get(ref.kind).render(ref.task_id, state),
             }
             for ref, started_at, state in active_tasks(request.user.tenant_id)
-            # Only what the caller may read: the owner and audience are in the status hash.
+            # Only what the caller may read: the owner is in the status hash.
             if state_readable(request.user, state.fields)
         ]
         return Response({"results": results})

@@ -77,7 +77,7 @@ def test_a_student_reads_the_task_they_started(academy_members, api, django_asse
 
 
 def test_the_role_check_survives_a_lost_cache(academy_members, api, redis_client):
-    """After a flush the progress is re-read from the DB, owner and audience included."""
+    """After a flush the progress is re-read from the DB, the owner included."""
     tenant, (teacher, _) = academy_members["tenant"], academy_members["teacher"]
     job = ai_job(tenant, teacher)
     redis_client.flushdb()
@@ -101,3 +101,20 @@ def test_a_revoked_token_is_refused_on_the_progress_path_without_sql(academy_mem
 
     with django_assert_num_queries(0):
         assert client.get(f"/api/v1/jobs/{job.job_id}/progress/").status_code == 401
+
+
+def test_a_student_gets_404_on_a_teachers_video_too(academy_members, api, django_assert_num_queries):
+    from academy.videos.models import Video
+    from academy.videos.selectors import video_ref, video_state
+
+    tenant, (teacher, teacher_token) = academy_members["tenant"], academy_members["teacher"]
+    video = Video.objects.create(tenant=tenant, title="Lecture 1", created_by_id=teacher.pk)
+    publish(video_ref(video), video_state(video))
+    client = api(academy_members["student"][1])
+
+    with django_assert_num_queries(0):
+        progress = client.get(f"/media/videos/{video.pk}/progress/")
+    assert progress.status_code == client.get(f"/media/videos/{video.pk}/").status_code == 404
+    assert progress.content == client.get("/media/videos/999999999/progress/").content
+    assert active_ids(client) == set()
+    assert active_ids(api(teacher_token)) == {str(video.pk)}

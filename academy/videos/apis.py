@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from academy.errors import ApplicationError, error_response, method_not_allowed
 from academy.pagination import KeysetPage, task_page_response
-from academy.access.roles import AUDIENCE_MEMBERS, state_readable, task_readable
+from academy.access.roles import state_readable, task_readable
 from academy.progress import api as progress
 from academy.tenants.authentication import revocation_check, revocation_key
 from academy.tenants.permissions import IsStaff
@@ -37,7 +37,7 @@ class VideoProgressApi(APIView):
         state, stamp = progress.progress_get_also(
             progress.TaskRef(request.user.tenant_id, progress.KIND_VIDEO, str(video_id)), revocation_key(request.user))
         revocation_check(request.user, stamp)
-        # Not the caller's to read: the same 404 as no such video (owner, audience in the hash).
+        # Not the caller's to read: the same 404 as no such video (the owner is in the hash).
         if state is None or not state_readable(request.user, state.fields):
             raise NotFound
         return Response(video_progress_render(str(video_id), state))
@@ -127,13 +127,13 @@ class VideoUploadApi(APIView):
 
 class VideoDetailApi(APIView):
     def get_permissions(self):
-        # Reading is for every member; deleting is staff work.
+        # Reading is for staff and the video's uploader (academy/access/roles.py); deleting is staff work.
         return [IsStaff()] if self.request.method == "DELETE" else super().get_permissions()
 
     @extend_schema(responses={200: VideoOutputSerializer})
     def get(self, request, video_id: int):
         video = video_get(tenant_id=request.user.tenant_id, video_id=video_id)
-        if video is None or not task_readable(request.user, owner_id=video.created_by_id, audience=AUDIENCE_MEMBERS):
+        if video is None or not task_readable(request.user, owner_id=video.created_by_id):
             raise NotFound
         return Response(VideoOutputSerializer(video, context={"request": request}).data)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from academy.access.roles import AUDIENCE_MEMBERS, task_audience_fields
+from academy.access.roles import task_owner_fields
 from academy.progress.api import KIND_VIDEO, TaskRef, TaskState, error_fields, error_render, step_code
 from academy.videos.models import Video, VideoStatus
 
@@ -38,7 +38,7 @@ def video_list(*, tenant_id: int, status: str = "", q: str = "") -> QuerySet[Vid
 def video_state(video: Video) -> TaskState:
     """Return the progress-store state that mirrors a video row."""
     # Who may read it travels with it, so the progress path checks roles without SQL.
-    fields = task_audience_fields(owner_id=video.created_by_id, audience=AUDIENCE_MEMBERS)
+    fields = task_owner_fields(owner_id=video.created_by_id)
     if video.status in (VideoStatus.READY, VideoStatus.FAILED):
         fields |= {
             "hls_path": video.hls_path,
