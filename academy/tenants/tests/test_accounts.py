@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from academy.students.services import student_import_run
-from academy.students.testdata import write_roster_xlsx
+from academy.testdata.roster import write_roster_xlsx
 from academy.tenants.models import Role, User
 from academy.tenants.services import membership_remove, user_create, users_deactivate
 
