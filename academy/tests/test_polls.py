@@ -40,7 +40,9 @@ def test_a_finished_task_costs_one_script_call_of_one_hgetall_and_no_sql(make_me
     assert response["Content-Type"] == "application/json"
     seen = commands(redis_client)
     seen.pop("config|resetstat", None)
-    assert seen == {"evalsha": 1, "hgetall": 1}, "one round trip; the finished task's status hash only"
+    # Inside the one script call: the finished task's status hash, and the token's revocation
+    # stamp (academy/access/revocation.py) read along.
+    assert seen == {"evalsha": 1, "hgetall": 1, "get": 1}, "one round trip; the status hash and the stamp only"
 
 
 def drf_and_lean(client, job_id) -> tuple:

@@ -15,7 +15,7 @@ def test_invented_ids_leave_at_most_the_cap_of_short_lived_markers(owner, api, r
     answers = [client.get(f"/api/v1/jobs/{uuid.uuid4()}/progress/").status_code for _ in range(12)]
 
     assert answers == [404] * 12
-    markers = [key for key in redis_client.keys(f"tenant:{owner[0].pk}:job:*:status")
+    markers = [key for key in redis_client.scan_iter(match=f"tenant:{owner[0].pk}:job:*:status")
                if redis_client.hget(key, "status") == "NONE"]
     assert len(markers) == 5
     assert all(0 < redis_client.ttl(key) <= settings.PROGRESS_MISSING_TTL for key in markers)
@@ -31,6 +31,6 @@ def test_the_cap_is_per_tenant(make_member, api, redis_client, settings):
         assert api(token).get(f"/api/v1/jobs/{uuid.uuid4()}/progress/").status_code == 404
 
     def markers(tenant) -> int:
-        return len(redis_client.keys(f"tenant:{tenant.pk}:job:*:status"))
+        return len(list(redis_client.scan_iter(match=f"tenant:{tenant.pk}:job:*:status")))
 
     assert (markers(tenant_a), markers(tenant_b)) == (2, 1)
