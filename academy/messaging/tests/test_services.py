@@ -272,8 +272,8 @@ def test_sending_keeps_to_the_tenants_rate(tenant, settings):
     elapsed = time.monotonic() - started
 
     # 5 at once, then 25 more at 50 per second: the worker slept for its tokens.
+    # Only the lower bound is behaviour; an upper one would time the machine, not the code.
     assert elapsed >= 25 / 50 * 0.95
-    assert elapsed < 3
 
 
 def test_a_large_report_stays_in_the_db_and_redis_keeps_a_summary(tenant, gateway):
