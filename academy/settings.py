@@ -129,6 +129,14 @@ PROGRESS_STUCK_MAX_ATTEMPTS = env_int("PROGRESS_STUCK_MAX_ATTEMPTS", 3)
 # The worker running an attempt holds a Redis lease renewed every third of this; a second
 # delivery of the attempt waits this long and tries again (academy/progress/lease.py).
 TASK_LEASE_TTL = env_int("TASK_LEASE_TTL", 60)
+# Push (GET /api/v1/progress/stream/): each tenant's capped event stream replays missed events
+# to a reconnecting viewer; older gaps are answered with the current states instead.
+PROGRESS_STREAM_MAXLEN = env_int("PROGRESS_STREAM_MAXLEN", 1000)
+PROGRESS_STREAM_TTL = env_int("PROGRESS_STREAM_TTL", 15 * 60)
+PROGRESS_STREAM_HEARTBEAT = float(os.environ.get("PROGRESS_STREAM_HEARTBEAT", "15"))
+PROGRESS_STREAM_TICKET_TTL = env_int("PROGRESS_STREAM_TICKET_TTL", 30)
+# Events held per viewer while it reads slowly (one per task: the latest); past it, a resync.
+PROGRESS_STREAM_PENDING_MAX = env_int("PROGRESS_STREAM_PENDING_MAX", 256)
 
 # A Redis Cluster (REDIS_URL=redis+cluster://...) may hold progress but not the broker:
 # Celery's Redis transport needs one server (see the README's deployment guide).

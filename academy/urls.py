@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/v1/auth/activate/", tenants.AccountActivateApi.as_view(), name="auth-activate"),
     # The poll path: plain views for GET (academy/polls.py), DRF for the rest and the schema.
     path("api/v1/tasks/active/", polls.lean(progress.ActiveTasksApi), name="tasks-active"),
+    path("api/v1/progress/stream-ticket/", progress.StreamTicketApi.as_view(), name="progress-stream-ticket"),
     path("api/v1/jobs/", jobs.JobListApi.as_view(), name="job-list"),
     path("api/v1/jobs/<uuid_id:job_id>/progress/", polls.lean(jobs.JobProgressApi),
          name="job-progress"),

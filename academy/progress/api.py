@@ -33,14 +33,15 @@ from academy.progress.publish import unpublish
 from academy.progress.selectors import active_tasks, attempt_ended, progress_get, progress_get_also, progress_live
 from academy.progress.statuses import RUNNING, TERMINAL, Status
 from academy.progress.steps import error_fields, error_render, step_code
+from academy.progress.stream import STREAM_PATH, stream_app
 from academy.progress.types import KIND_JOB, KIND_VIDEO, TaskCancelled, TaskRef, TaskState
 
 __all__ = [
     "KIND_JOB", "KIND_VIDEO", "RETRYABLE", "RUNNING", "STUCK_REASON", "TERMINAL",
-    "ProgressReporter", "Status", "TaskCancelled", "TaskKind", "TaskRef", "TaskRow", "TaskState",
+    "STREAM_PATH", "ProgressReporter", "Status", "TaskCancelled", "TaskKind", "TaskRef", "TaskRow", "TaskState",
     "TenantAtCapacity",
     "active_tasks", "attempt_ended", "attempt_lease", "error_fields", "error_render", "kind_get", "kind_register",
-    "ping", "progress_get", "progress_get_also", "progress_live", "redis_used_memory", "step_code", "task_cancel",
-    "task_create", "task_fail", "task_finish", "task_mark_processing", "task_requeue", "task_retry", "task_stuck",
-    "unpublish",
+    "ping", "progress_get", "progress_get_also", "progress_live", "redis_used_memory", "step_code", "stream_app",
+    "task_cancel", "task_create", "task_fail", "task_finish", "task_mark_processing", "task_requeue", "task_retry",
+    "task_stuck", "unpublish",
 ]

@@ -6,6 +6,7 @@ from rest_framework.views import APIView
 from academy.access.roles import state_readable
 from academy.progress.registry import kind_get
 from academy.progress.selectors import active_tasks
+from academy.progress.stream import stream_ticket_create
 
 
 class ActiveTasksApi(APIView):
@@ -25,3 +26,13 @@ class ActiveTasksApi(APIView):
             if state_readable(request.user, state.fields)
         ]
         return Response({"results": results})
+
+
+class StreamTicketApi(APIView):
+    """Token -> a single-use ticket for GET /api/v1/progress/stream/ (one Redis write, no SQL)."""
+
+    @extend_schema(request=None, responses={201: dict})
+    def post(self, request):
+        user = request.user
+        return Response(stream_ticket_create(tenant_id=user.tenant_id, user_id=user.user_id, role=user.role),
+                        status=201)

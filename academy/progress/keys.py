@@ -39,3 +39,18 @@ def ref_from_member(tenant_id: int, member: str) -> TaskRef:
     """Return the TaskRef an active-index member names."""
     kind, _, task_id = member.partition(":")
     return TaskRef(tenant_id, kind, task_id)
+
+
+def events_key(tenant_id: int) -> str:
+    """Return the tenant's capped STREAM of task events (replayed to a reconnecting viewer)."""
+    return f"tenant:{int(tenant_id)}:events"
+
+
+def events_channel(tenant_id: int) -> str:
+    """Return the Pub/Sub channel the tenant's task events are published on."""
+    return f"tenant:{int(tenant_id)}:events"
+
+
+def ticket_key(ticket: str) -> str:
+    """Return the key of a single-use stream ticket."""
+    return f"stream-ticket:{ticket}"

@@ -11,8 +11,8 @@ from redis.client import Pipeline
 from redis.cluster import RedisCluster
 
 from academy.progress.breaker import guarded
-from academy.progress.client import get_redis
-from academy.progress.keys import active_key, missing_count_key, task_keys
+from academy.progress.client import get_redis, redis_is_cluster
+from academy.progress.keys import active_key, events_channel, events_key, missing_count_key, task_keys
 from academy.progress.types import MISSING, TaskRef, TaskState
 
 _WRITE_LUA = (Path(__file__).parent / "scripts" / "write.lua").read_text()
@@ -49,10 +49,12 @@ def _flatten(mapping: Mapping[str, object]) -> list[str]:
 
 
 def state_write(ref: TaskRef, state: TaskState, *, only_if_exists: bool = False,
-                pipeline: Pipeline | None = None) -> bool | None:
+                pipeline: Pipeline | None = None, announce: bool = True) -> bool | None:
     """Apply a state if it moves the task forward; return whether it was applied.
 
-    With a pipeline the call is queued and None returned; the caller reads the result.
+    An applied state is announced in the same script (the tenant's event stream and
+    channel, for live viewers) unless announce=False. With a pipeline the call is queued
+    and None returned; the caller reads the result.
     """
     args = [
         state.attempt,
@@ -67,11 +69,18 @@ def state_write(ref: TaskRef, state: TaskState, *, only_if_exists: bool = False,
         *_flatten(state.progress),
         *_flatten(state.step),
     ]
+    keys = list(task_keys(ref))
+    if announce and state.status != MISSING:
+        if not redis_is_cluster(settings.REDIS_URL):
+            # On a cluster the stream lives in another slot: announced by PUBLISH alone.
+            keys.append(events_key(ref.tenant_id))
+        args += [events_channel(ref.tenant_id), settings.PROGRESS_STREAM_MAXLEN,
+                 settings.PROGRESS_STREAM_TTL, ref.kind, ref.task_id]
     script = _script()
     if pipeline is not None:
-        script(keys=task_keys(ref), args=args, client=pipeline)
+        script(keys=keys, args=args, client=pipeline)
         return None
-    applied, _reason = guarded(lambda: script(keys=task_keys(ref), args=args))
+    applied = guarded(lambda: script(keys=keys, args=args))[0]
     return bool(applied)
 
 

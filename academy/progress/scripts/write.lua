@@ -1,8 +1,16 @@
--- Apply one task event atomically, only if it moves the task forward.
--- KEYS: status, progress, step (one hash tag)
+-- Apply one task event atomically, only if it moves the task forward, and announce it.
+-- KEYS: status, progress, step (one hash tag), then optionally the tenant's event stream
 -- ARGV: attempt, status, only_if_exists ("1"/"0"), processing_ttl, terminal_ttl (0 = none),
---       n_status_fields, n_progress_fields, n_step_fields, then the field/value pairs in that order.
--- Returns {applied (0/1), reason}.
+--       n_status_fields, n_progress_fields, n_step_fields, then the field/value pairs in that order,
+--       then channel ("" = no announce), stream maxlen, stream ttl, kind, task id.
+-- Returns {applied (0/1), reason, event id when announced}.
+--
+-- Announcing inside the script makes the write and the announcement one step: no state is
+-- stored without being announced, nor announced without being stored. The event (the task's
+-- state after the write) is appended to the tenant's capped stream, whose entry id is the
+-- event id a reconnecting viewer resumes from, and published on the tenant's channel as
+-- "<id> <json>". On a Redis Cluster the stream is in another slot than the task's keys, so it
+-- is not passed: the event is only published (PUBLISH takes no key) with an id from TIME.
 local RANK = {NONE = -1, PENDING = 0, PROCESSING = 1, READY = 2, DONE = 2, FAILED = 2, CANCELLED = 2}
 
 local attempt = tonumber(ARGV[1])
@@ -39,6 +47,36 @@ end
 local ns, np, nt = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local i = 9
 
+-- The announcement's arguments follow the field/value pairs.
+local function announce_args()
+  local at = 9 + 2 * (tonumber(ARGV[6]) + tonumber(ARGV[7]) + tonumber(ARGV[8]))
+  return ARGV[at], tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2]), ARGV[at + 3], ARGV[at + 4]
+end
+
+-- Publish the task's state as it now is; return the event id ('' when not announced).
+local function announce(running)
+  local channel, maxlen, ttl, kind, task_id = announce_args()
+  if channel == nil or channel == '' or status == 'NONE' then
+    return ''
+  end
+  local event = {k = kind, i = task_id, s = redis.call('HGETALL', KEYS[1])}
+  if running then
+    event.p = redis.call('HGETALL', KEYS[2])
+    event.t = redis.call('HGETALL', KEYS[3])
+  end
+  local payload = cjson.encode(event)
+  local id
+  if KEYS[4] then
+    id = redis.call('XADD', KEYS[4], 'MAXLEN', '~', maxlen, '*', 'e', payload)
+    redis.call('EXPIRE', KEYS[4], ttl)
+  else
+    local now = redis.call('TIME')
+    id = now[1] .. string.format('%03d', math.floor(now[2] / 1000)) .. '-' .. now[2] % 1000
+  end
+  redis.call('PUBLISH', channel, id .. ' ' .. payload)
+  return id
+end
+
 -- Append the next n field/value pairs of ARGV to `into`.
 local function take(n, into)
   for _ = 1, n * 2 do
@@ -64,7 +102,7 @@ if rank >= 2 then
   else
     redis.call('PERSIST', KEYS[1])
   end
-  return {1, status}
+  return {1, status, announce(false)}
 end
 
 if np > 0 then
@@ -78,4 +116,4 @@ local ttl = tonumber(ARGV[4])
 redis.call('EXPIRE', KEYS[1], ttl)
 redis.call('EXPIRE', KEYS[2], ttl)
 redis.call('EXPIRE', KEYS[3], ttl)
-return {1, status}
+return {1, status, announce(true)}
