@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-py test-web test-e2e test-scale test-install test-chaos install web bench-cluster bench-poll bench-memory bench-video bench-import bench-redis-freeze clean
+.PHONY: demo test test-py test-web test-e2e test-scale test-install test-chaos install web bench-cluster bench-poll bench-memory bench-video bench-import bench-redis-freeze bench-push clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -87,3 +87,9 @@ bench-redis-freeze: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var
+
+# Live progress over SSE to 1,000 / 5,000 / 10,000 viewers, beside the same viewers polling.
+# About 8 minutes; writes docs/bench/push_*.png and bench/push/README.md's results.
+bench-push: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) bench/push/run.py

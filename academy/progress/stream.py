@@ -380,7 +380,8 @@ async def stream_app(scope, receive, send) -> None:
             try:
                 await asyncio.wait_for(connection.wake.wait(), heartbeat)
             except TimeoutError:
-                await send({"type": "http.response.body", "body": b": ping\n\n", "more_body": True})
+                # An event, not a comment: the browser's watchdog only sees events.
+                await send({"type": "http.response.body", "body": b"event: ping\ndata: {}\n\n", "more_body": True})
                 continue
             if closed.is_set():
                 break

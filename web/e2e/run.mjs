@@ -773,6 +773,14 @@ function requestChecks({ video, job }, summary) {
         : `${polls.length} progress requests, terminal answer at ${(ended / 1000).toFixed(1)} s, ${late.length} after it`)
   }
   summary.requestCounts.activeList = countGets('/api/v1/tasks/active/')
+  // The stack here is gunicorn (WSGI): the stream endpoint lives on the ASGI entry point only,
+  // so the page's stream attempts fail and polling carries the progress on its own.
+  const streams = countGets('/api/v1/progress/stream/')
+  const tickets = requests.filter((r) => r.method === 'POST' && r.path === '/api/v1/progress/stream-ticket/').length
+  summary.requestCounts.streamAttempts = streams
+  check('stream: tried, failed, and polling took over (the bars above moved by polls)',
+    streams >= 1 && tickets >= streams && tasks.every((task) => countGets(task.progress) > 0),
+    `${tickets} tickets, ${streams} stream requests, progress polls ${tasks.map((t) => countGets(t.progress)).join(' + ')}`)
 }
 
 process.exitCode = await main()

@@ -9,6 +9,7 @@ import { RosterPage } from '@/features/students/components/RosterPage'
 import { TasksPanel } from '@/features/tasks/components/TasksPanel'
 import { LibraryPage } from '@/features/videos/components/LibraryPage'
 import { trackedTasks } from '@/lib/tasks/store'
+import { useProgressStream } from '@/lib/tasks/stream'
 import { UploadForm } from '@/features/videos/components/UploadForm'
 import { VideoPage } from '@/features/videos/components/VideoPage'
 import { useI18n, type MessageKey } from '@/lib/i18n'
@@ -86,6 +87,7 @@ function LanguageSwitch() {
 function Shell({ session }: { session: Session }) {
   const { t } = useI18n()
   const route = parseRoute(useHash())
+  useProgressStream() // live progress; polling stands in whenever the stream is down
   return (
     <div className="shell">
       <a className="skip-link" href="#main">

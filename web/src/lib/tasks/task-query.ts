@@ -16,6 +16,7 @@ import {
 } from '@tanstack/react-query'
 import { nextInterval, POLL_WHILE_HIDDEN, type Pace } from './polling'
 import { failureEvent, INITIAL_POLLER, isFinal, transition, type PollerEvent, type PollerState } from './poller'
+import { streamLive } from './stream-state'
 import type { TaskKind, TaskRef } from './types'
 
 type TaskId = { kind: TaskKind; id: string }
@@ -92,7 +93,8 @@ export function polledQueryOptions<TData>({ pollerKey, fetch, eventOf, onAnswer,
       onAnswer?.(prev, next)
       return data
     },
-    refetchInterval: () => nextInterval(elapsedMs(), readPollerAt(client, pollerKey), pace),
+    // While the progress stream is live it brings every change: no polling (stream.ts).
+    refetchInterval: () => (streamLive() ? false : nextInterval(elapsedMs(), readPollerAt(client, pollerKey), pace)),
     refetchIntervalInBackground: POLL_WHILE_HIDDEN,
     // Once finished or stopped, nothing refetches: not a remount, not focus.
     staleTime: () => (isFinal(readPollerAt(client, pollerKey)) ? ('static' as const) : 0),
@@ -151,6 +153,23 @@ export async function pollerRestart(client: QueryClient, task: TaskId): Promise<
   client.setQueryData(taskKeys.poller(task), INITIAL_POLLER)
   await client.resetQueries({ queryKey: taskKeys.progress(task) })
   client.removeQueries({ queryKey: taskKeys.detail(task) })
+}
+
+/**
+ * Apply a progress answer the stream pushed, as if a poll had brought it: the same cache
+ * entry, the same poller, and the detail read once when the task ends.
+ */
+export function pushedProgress<TDetail, TKey extends QueryKey>(
+  client: QueryClient,
+  task: TaskId,
+  progress: { status: string },
+  detail: FetchQueryOptions<TDetail, Error, TDetail, TKey>,
+): void {
+  const pollerKey = taskKeys.poller(task)
+  if (isFinal(readPollerAt(client, pollerKey))) return
+  client.setQueryData(taskKeys.progress(task), progress)
+  const { prev, next } = advancePoller(client, pollerKey, { type: 'progress', status: progress.status })
+  if (next.kind === 'finished' && prev.kind !== 'finished') void fetchDetailOnce(client, detail)
 }
 
 /** The poller's state for display; the same object the polling schedule reads. */
