@@ -250,7 +250,10 @@ class Hub:
             try:
                 while not self._pubsub.subscribed:
                     await asyncio.sleep(0.01)
-                async for message in self._pubsub.listen():
+                while True:
+                    message = await self._pubsub.get_message(timeout=None)  # waits for the next one
+                    if message is None:
+                        continue
                     if message["type"] == "message":
                         self.dispatch(message["channel"], message["data"])
                     elif message["type"] == "subscribe" and message["channel"] in self._confirmed:
