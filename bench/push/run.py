@@ -542,7 +542,9 @@ def main() -> int:
         try:
             env = {**os.environ, "DATABASE_URL": pg_url, "REDIS_URL": redis_url, "SECRET_KEY": secrets.token_hex(16),
                    "DJANGO_SETTINGS_MODULE": "academy.settings", "REDIS_POOL_SIZE": "64",
-                   "PROGRESS_STREAM_TICKET_TTL": "600"}
+                   "PROGRESS_STREAM_TICKET_TTL": "600",
+                   # A busy shared machine stalls Redis replies past the production 0.5 s.
+                   "REDIS_SOCKET_TIMEOUT": "30"}
             os.environ.update(env)
             subprocess.run([PY, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
             import django
