@@ -32,6 +32,7 @@ import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 
+from academy.access.roles import state_readable
 from academy.counters import REDIS_ERRORS
 from academy.progress import store
 from academy.progress.client import get_redis, redis_is_cluster
@@ -43,9 +44,6 @@ logger = logging.getLogger(__name__)
 
 STREAM_PATH = "/api/v1/progress/stream/"
 WATCH_MAX = 50
-STAFF_ROLES = frozenset({"owner", "teacher"})
-# The status-hash fields that name a task's owner and audience (the role matrix's).
-OWNER_FIELD, AUDIENCE_FIELD = "own", "aud"
 
 
 @dataclass(frozen=True)
@@ -82,17 +80,11 @@ def stream_ticket_redeem(ticket: str) -> Viewer | None:
 
 
 def readable(viewer: Viewer, fields: dict) -> bool:
-    """Tell whether the viewer's role may see a task (the progress endpoints' rule).
+    """Tell whether the viewer's role may see a task: the progress endpoints' rule (access.roles).
 
-    Staff see every task of their tenant; a student or parent sees the tasks they own and
-    those published to all members. A task without owner/audience fields is staff-only.
+    Staff see every task of their tenant; a student or parent only the tasks they own.
     """
-    if viewer.role in STAFF_ROLES:
-        return True
-    if fields.get(AUDIENCE_FIELD) == "members":
-        return True
-    owner = fields.get(OWNER_FIELD)
-    return bool(owner) and owner == str(viewer.user_id)
+    return state_readable(viewer, fields)
 
 
 def _event_key(event_id: str) -> tuple[int, int]:

@@ -125,25 +125,24 @@ def test_another_tenants_and_another_roles_events_never_arrive(asgi_server, redi
     staff = open_stream(asgi_server, tenant_id=44, user_id=1, role="teacher")
     student = open_stream(asgi_server, tenant_id=44, user_id=7, role="student")
     stranger = open_stream(asgi_server, tenant_id=45, user_id=2, role="owner")
-    staff_only, own, published, other_tenant = job(44), job(44), job(44), job(45)
-    write(staff_only, "PROCESSING", 10, aud="staff", own="1")
+    teachers, own, unowned, other_tenant = job(44), job(44), job(44), job(45)
+    write(teachers, "PROCESSING", 10, own="1")
     write(other_tenant, "PROCESSING", 10)
-    write(own, "PROCESSING", 20, aud="staff", own="7")
-    write(published, "PROCESSING", 30, aud="members", own="1")
-    for ref in (staff_only, other_tenant, own, published):
-        write(ref, "DONE", **({"aud": "staff", "own": "7"} if ref is own else {}))
+    write(own, "PROCESSING", 20, own="7")
+    write(unowned, "PROCESSING", 30)
+    for ref, owner in ((teachers, "1"), (other_tenant, ""), (unowned, ""), (own, "7")):
+        write(ref, "DONE", own=owner)
 
     def ids(reader, last):
         return {e.data["job_id"] for e in reader.until(is_done(last)) if e.event == "job"}
 
-    assert ids(staff, published) == {staff_only.task_id, own.task_id, published.task_id}
-    # The student sees its own task and the one published to members, nothing else, and
-    # loses the published task's DONE: it has no audience fields (staff-only by default).
-    assert ids(student, own) == {own.task_id, published.task_id}
+    assert ids(staff, own) == {teachers.task_id, own.task_id, unowned.task_id}
+    # The student sees the task it owns, nothing else: not a teacher's, not one without owner.
+    assert ids(student, own) == {own.task_id}
     assert ids(stranger, other_tenant) == {other_tenant.task_id}
     for reader in (staff, student, stranger):
-        assert all(e.data.get("job_id") != staff_only.task_id for e in list(reader.events.queue))
         reader.close()
+    assert all(e.data.get("job_id") in (None, own.task_id) for e in list(student.events.queue))
 
 
 ROUNDS = 120  # 3 tasks x 120 events x 40 kB: far more than the blocked socket's buffers hold
