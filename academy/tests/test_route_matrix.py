@@ -79,6 +79,8 @@ ROUTES: dict[tuple[str, str], Row] = {
                                    body={"old_password": "wrong", "new_password": "plum-kite-harbor-7"}),
     # Everyone's list, holding only what each may read (tests/test_roles.py checks the content).
     ("tasks-active", "GET"): Row("GET", lambda o: "/api/v1/tasks/active/", members(200)),
+    # Every member may watch; the stream itself filters events by the same role rule.
+    ("progress-stream-ticket", "POST"): Row("POST", lambda o: "/api/v1/progress/stream-ticket/", members(201)),
     ("job-list", "GET"): Row("GET", lambda o: "/api/v1/jobs/", staff_only(200)),
     # A teacher's AI job: staff read it; a student or parent gets what a missing job gets.
     ("job-progress", "GET"): Row("GET", job_url("progress/"), staff_only(200, others=404), members(404),
