@@ -28,6 +28,18 @@ from academy.progress.types import TaskRef
 
 logger = logging.getLogger(__name__)
 
+# Take the lease when it is free or held by an OLDER attempt: a newer attempt exists only
+# because retry or reconcile superseded the old one (its worker is dead or will stop at its
+# next write), so waiting out a dead worker's lease would only leave the new attempt unreported.
+_ACQUIRE = """
+local held = redis.call('GET', KEYS[1])
+if held then
+  local attempt = tonumber(string.match(held, '^(%d+):'))
+  if attempt == nil or attempt >= tonumber(ARGV[3]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
 # Renew or delete only a lease we hold (compare the token first): one key, so one slot.
 _RENEW = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"
 _RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
@@ -38,15 +50,19 @@ class AttemptLease:
 
     def __init__(self, ref: TaskRef, attempt: int, *, ttl: float | None = None):
         self.key = lease_key(ref)
-        self.token = f"{int(attempt)}:{uuid.uuid4().hex}"
+        self.attempt = int(attempt)
+        self.token = f"{self.attempt}:{uuid.uuid4().hex}"
         self.ttl_ms = int((ttl or settings.TASK_LEASE_TTL) * 1000)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def acquire(self) -> bool:
-        """Take the lease; False when another worker holds it. True (unchecked) if Redis fails."""
+        """Take the lease; False when a worker of this attempt (or a newer one) holds it.
+
+        True (unchecked) if Redis fails.
+        """
         try:
-            if not get_redis().set(self.key, self.token, nx=True, px=self.ttl_ms):
+            if not get_redis().eval(_ACQUIRE, 1, self.key, self.token, self.ttl_ms, self.attempt):
                 return False
         except redis.RedisError as exc:
             REDIS_ERRORS.labels("lease").inc()

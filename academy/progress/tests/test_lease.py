@@ -55,6 +55,20 @@ def test_a_dead_holders_lease_lapses(redis_client):
     taker.release()
 
 
+def test_a_newer_attempt_takes_over_a_dead_workers_lease(redis_client):
+    # Reconcile re-queued the task as attempt 2 after attempt 1's worker died: attempt 2 must
+    # not wait out the dead worker's lease (it would sit unreported and be called stuck again).
+    redis_client.set(lease_key(REF), "1:dead-worker", px=60_000)
+    newer = AttemptLease(REF, 2)
+    assert newer.acquire()
+    assert redis_client.get(lease_key(REF)) == newer.token
+    # A late copy of the old attempt, or a second copy of the new one, is still put off.
+    assert not AttemptLease(REF, 1).acquire()
+    assert not AttemptLease(REF, 2).acquire()
+    newer.release()
+    assert redis_client.get(lease_key(REF)) is None
+
+
 def test_redis_down_never_stops_the_work(settings):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
