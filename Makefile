@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-py test-web test-e2e test-scale test-install test-chaos install web bench-cluster bench-poll bench-memory bench-video bench-import bench-redis-freeze bench-push clean
+.PHONY: demo test test-py test-web test-e2e test-scale test-install test-chaos install web bench-cluster bench-poll bench-memory bench-video bench-import bench-redis-freeze bench-push bench-slow-clients clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -84,6 +84,10 @@ bench-import: $(STAMP)
 # What a frozen Redis adds to a progress read once the breaker opens. Under a minute.
 bench-redis-freeze: $(STAMP)
 	SECRET_KEY=bench-only $(PY) scripts/services.py -- $(PY) bench/redis_freeze/run.py
+
+# Progress polls with slow-loris clients, through nginx (deploy/nginx) and against bare gunicorn. About 3 minutes.
+bench-slow-clients: $(STAMP)
+	SECRET_KEY=bench-only $(PY) scripts/services.py -- $(PY) bench/slow_clients/run.py
 
 clean:
 	rm -rf $(VENV) var

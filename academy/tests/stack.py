@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -146,3 +147,21 @@ def nginx(*, port: int, upstream_port: int, work: Path) -> Proc:
     wait_for(lambda: port_open(port) or not proc.alive(), timeout=20, what="nginx")
     assert proc.alive(), proc.tail() + (work / "error.log").read_text(errors="replace")
     return proc
+
+
+class SlowLoris(threading.Thread):
+    """A client that sends its request a byte at a time, once a second, until stopped."""
+
+    def __init__(self, port: int, request: bytes):
+        super().__init__(daemon=True)
+        self.port, self.request, self.stopped = port, request, threading.Event()
+
+    def run(self):
+        with socket.create_connection(("127.0.0.1", self.port)) as sock:
+            for i in range(len(self.request)):
+                if self.stopped.wait(1.0 if i else 0):
+                    return
+                try:
+                    sock.sendall(self.request[i:i + 1])
+                except OSError:
+                    return

@@ -7,8 +7,6 @@ is killed. Here both go through nginx, which buffers requests before gunicorn se
 from __future__ import annotations
 
 import http.client
-import socket
-import threading
 import time
 import uuid
 
@@ -33,24 +31,6 @@ def proxied(transactional_db, tmp_path, media):
         app.stop()
 
 
-class SlowLoris(threading.Thread):
-    """A client that sends its request a byte at a time, once a second, until stopped."""
-
-    def __init__(self, port: int, request: bytes):
-        super().__init__(daemon=True)
-        self.port, self.request, self.stopped = port, request, threading.Event()
-
-    def run(self):
-        with socket.create_connection(("127.0.0.1", self.port)) as sock:
-            for i in range(len(self.request)):
-                if self.stopped.wait(1.0 if i else 0):
-                    return
-                try:
-                    sock.sendall(self.request[i:i + 1])
-                except OSError:
-                    return
-
-
 def _get(port: int, path: str, token: str) -> int:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
@@ -69,8 +49,8 @@ def test_two_slow_loris_clients_leave_polls_answered(proxied, owner):
     path = f"/media/videos/{video.pk}/progress/"
     body_header = (f"POST /media/videos/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
                    "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n").encode()
-    slow = [SlowLoris(proxied, body_header + b"x" * 1000),  # a body at one byte a second
-            SlowLoris(proxied, b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-Pad: " + b"y" * 1000)]  # headers too
+    slow = [stack.SlowLoris(proxied, body_header + b"x" * 1000),  # a body at one byte a second
+            stack.SlowLoris(proxied, b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-Pad: " + b"y" * 1000)]  # headers too
     for client in slow:
         client.start()
     try:
