@@ -1,7 +1,7 @@
-"""Slow clients through the production layout: nginx (deploy/nginx) in front of gunicorn's sync workers.
+"""Slow clients through the production layout: nginx (deploy/nginx) in front of gunicorn's workers.
 
-Without nginx, each of gunicorn's two sync workers is held by one slow client: two clients
-sending a byte a second freeze the API, and an upload slower than the 30 s worker timeout
+Without nginx, each of gunicorn's worker threads (2 x 4) is held by one slow client: eight
+clients sending a byte a second freeze the API (bench/slow_clients), and an upload slower than the 30 s worker timeout
 is killed. Here both go through nginx, which buffers requests before gunicorn sees them.
 """
 from __future__ import annotations
