@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import ast
-import os
 import time
 import uuid
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from academy.progress import stream as stream_module
 from academy.progress import testing
+from academy.progress.client import redis_is_cluster
 from academy.progress.keys import events_key
 from academy.progress.stream import hub, stream_ticket_create, stream_ticket_redeem
 from academy.progress.tests.streaming import StreamReader, asgi_server  # noqa: F401 (fixture)
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 # On a Redis Cluster the write script announces with a plain PUBLISH and keeps no replay
 # stream (README, "Push"): these two tests are about that stream.
 replay_stream = pytest.mark.skipif(
-    os.environ.get("REDIS_URL", "").startswith("redis+cluster://"),
+    redis_is_cluster(settings.REDIS_URL),
     reason="a cluster keeps no replay stream (the announce is a plain PUBLISH)")
 
 
