@@ -31,7 +31,13 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True  # someone else's live process
-    return True
+    # A killed worker's pool process can linger as a zombie when nothing reaps it (its parent
+    # died too): it answers signal 0 but will never use its folder again.
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rpartition(b")")[2].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
 
 
 def video_workdirs_sweep(*, root: str | None = None) -> int:
