@@ -1,4 +1,5 @@
 import { useState } from 'react'
+import { CursorListBody } from '@/components/CursorListBody'
 import { ErrorMessage } from '@/components/ErrorMessage'
 import { ProgressBar } from '@/components/ProgressBar'
 import { JobResult } from '@/components/job-results/JobResult'
@@ -132,14 +133,7 @@ export function HistoryPage() {
           </select>
         </label>
       </div>
-      <ErrorMessage error={jobs.error} testId="history-error" />
-      {jobs.isPending ? (
-        <p className="muted">{t('common.loading')}</p>
-      ) : items.length === 0 ? (
-        <p className="muted" data-testid="history-empty">
-          {t('history.empty')}
-        </p>
-      ) : (
+      <CursorListBody query={jobs} isEmpty={items.length === 0} emptyText={t('history.empty')} testId="history">
         <div className="table-scroll">
           <table data-testid="history-table">
             <caption className="sr-only">{t('history.title')}</caption>
@@ -160,12 +154,7 @@ export function HistoryPage() {
             </tbody>
           </table>
         </div>
-      )}
-      {jobs.hasNextPage && (
-        <button type="button" data-testid="history-more" disabled={jobs.isFetchingNextPage} onClick={() => void jobs.fetchNextPage()}>
-          {t('list.more')}
-        </button>
-      )}
+      </CursorListBody>
     </section>
   )
 }

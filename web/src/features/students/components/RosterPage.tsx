@@ -1,4 +1,5 @@
 import { useState } from 'react'
+import { CursorListBody } from '@/components/CursorListBody'
 import { ErrorMessage } from '@/components/ErrorMessage'
 import { formatDateTime } from '@/lib/format'
 import { useI18n } from '@/lib/i18n'
@@ -94,14 +95,7 @@ export function RosterPage() {
           </select>
         </label>
       </div>
-      <ErrorMessage error={roster.error} testId="roster-error" />
-      {roster.isPending ? (
-        <p className="muted">{t('common.loading')}</p>
-      ) : students.length === 0 ? (
-        <p className="muted" data-testid="roster-empty">
-          {t('roster.empty')}
-        </p>
-      ) : (
+      <CursorListBody query={roster} isEmpty={students.length === 0} emptyText={t('roster.empty')} testId="roster">
         <div className="table-scroll">
           <table data-testid="roster-table">
             <caption className="sr-only">{t('roster.title')}</caption>
@@ -123,12 +117,7 @@ export function RosterPage() {
             </tbody>
           </table>
         </div>
-      )}
-      {roster.hasNextPage && (
-        <button type="button" data-testid="roster-more" disabled={roster.isFetchingNextPage} onClick={() => void roster.fetchNextPage()}>
-          {t('list.more')}
-        </button>
-      )}
+      </CursorListBody>
     </section>
   )
 }

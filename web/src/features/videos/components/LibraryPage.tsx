@@ -1,4 +1,5 @@
 import { useState } from 'react'
+import { CursorListBody } from '@/components/CursorListBody'
 import { ErrorMessage } from '@/components/ErrorMessage'
 import { ProgressBar } from '@/components/ProgressBar'
 import { formatDuration } from '@/lib/format'
@@ -130,25 +131,13 @@ export function LibraryPage() {
           </select>
         </label>
       </div>
-      <ErrorMessage error={videos.error} testId="library-error-list" />
-      {videos.isPending ? (
-        <p className="muted">{t('common.loading')}</p>
-      ) : items.length === 0 ? (
-        <p className="muted" data-testid="library-empty">
-          {t('library.empty')}
-        </p>
-      ) : (
+      <CursorListBody query={videos} isEmpty={items.length === 0} emptyText={t('library.empty')} testId="library" errorTestId="library-error-list">
         <ul className="video-grid" data-testid="library-list">
           {items.map((video) => (
             <VideoCard key={video.id} video={video} />
           ))}
         </ul>
-      )}
-      {videos.hasNextPage && (
-        <button type="button" data-testid="library-more" disabled={videos.isFetchingNextPage} onClick={() => void videos.fetchNextPage()}>
-          {t('list.more')}
-        </button>
-      )}
+      </CursorListBody>
     </section>
   )
 }
