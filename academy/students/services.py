@@ -26,7 +26,7 @@ from academy.students.parsing import (
     check_workbook,
 )
 from academy.students.selectors import student_identities_find
-from academy.tenants.activation import activation_code_new
+from academy.tenants.activation import activation_codes_new
 from academy.tenants.models import Membership, Role, User
 from academy.tenants.services import users_deactivate
 
@@ -226,13 +226,14 @@ def _write_chunk(*, tenant_id: int, items: list[tuple[StudentRow, int | None]]) 
         # chunk, so their parent upserts cannot deadlock.
         first = _ps_numbers_allocate(tenant_id=tenant_id, count=len(new)) if new else 0
         # No password until the student activates: nothing shared, nothing to guess.
-        codes = [activation_code_new() for _ in new]
+        codes = activation_codes_new(len(new))
         expires = now + timedelta(days=settings.ACTIVATION_CODE_TTL_DAYS)
         write(tenant_id=tenant_id, new=new, first=first, restore=restore,
               code_hashes=[code_hash for _, code_hash in codes], expires=expires, now=now)
+    expires_at = expires.isoformat()  # one string for the chunk: 100,000 accounts share it
     accounts = [
         {"row": row.row, "name": row.name, "ps_number": number, "username": f"t{tenant_id}-{number}",
-         "activation_code": code, "activation_expires_at": expires.isoformat()}
+         "activation_code": code, "activation_expires_at": expires_at}
         for row, number, (code, _) in zip(new, (_ps_number(first + n) for n in range(len(new))), codes)
     ]
     return len(new), len(restore), accounts

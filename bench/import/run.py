@@ -13,6 +13,7 @@ database only, BEGIN/COMMIT included); memory is the subprocess's peak RSS.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import importlib.util
 import json
 import os
@@ -67,9 +68,19 @@ def worker(approach: str, path: str) -> None:
     password_hash = os.environ["BENCH_PASSWORD_HASH"]
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_stat_statements_reset()")
+    profile_to = os.environ.get("BENCH_PROFILE")
+    profiler = cProfile.Profile() if profile_to else None
     started = time.perf_counter()
+    if profiler:
+        profiler.enable()
     APPROACHES[approach](path=path, tenant_id=tenant.pk, password_hash=password_hash)
+    if profiler:
+        profiler.disable()
     seconds = time.perf_counter() - started
+    if profiler:
+        profiler.dump_stats(profile_to)
+        with connection.cursor() as cursor, open(profile_to + ".sql.txt", "w") as out:
+            out.write(statement_times(cursor))
     # End to end: what the upload request does first (check the file, hash the initial
     # password, store the file), then the import; Django start-up excluded.
     prepare = end_to_end_prepare(path, tenant.pk) if approach == "batched" else 0.0
@@ -91,7 +102,7 @@ def end_to_end_prepare(path: str, tenant_id: int) -> float:
 
     started = time.perf_counter()
     with open(path, "rb") as file:
-        payload = student_import_prepare(tenant_id=tenant_id, file=file, initial_password=PASSWORD)
+        payload = student_import_prepare(tenant_id=tenant_id, file=file)
     seconds = time.perf_counter() - started
     student_import_file_delete(path=payload["path"])
     return seconds
@@ -107,6 +118,19 @@ def statement_counts(cursor) -> tuple[int, int]:
     )
     statements, fk_checks = cursor.fetchone()
     return int(statements), int(fk_checks)
+
+
+def statement_times(cursor) -> str:
+    """Return where PostgreSQL spent the import's time: statements by total execution time."""
+    cursor.execute(
+        "SELECT calls, round(total_exec_time::numeric, 1), round(total_plan_time::numeric, 1), rows, "
+        "left(regexp_replace(query, '\\s+', ' ', 'g'), 160) FROM pg_stat_statements "
+        "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "ORDER BY total_exec_time DESC LIMIT 15"
+    )
+    lines = ["calls | exec ms | plan ms | rows | statement"]
+    lines += [" | ".join(str(value) for value in row) for row in cursor.fetchall()]
+    return "\n".join(lines) + "\n"
 
 
 # --- the driver ------------------------------------------------------------------------------
@@ -127,6 +151,8 @@ def main() -> int:
     parser.add_argument("--approaches", default="batched,per_row,import_export")
     parser.add_argument("--rounds", type=int, default=3,
                         help="imports per size and approach (medians reported; order alternates by round)")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="write a cProfile of each import to DIR/<approach>-<rows>-<round>.prof (slower runs)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -193,8 +219,10 @@ def drive(*, base_url: str, root: Path, sizes: list[int], approaches: list[str],
                     continue
                 if "stopped_after" in entry:
                     continue  # one timeout is enough: a second would only cost another --timeout
+                profile = (os.path.join(args.profile, f"{approach}-{size}-{round_ + 1}.prof")
+                           if args.profile else None)
                 run = run_once(base_url=base_url, approach=approach, path=path, password_hash=password_hash,
-                               timeout=args.timeout)
+                               timeout=args.timeout, profile=profile)
                 if "seconds" in run:
                     entry["runs"].append(run)
                 else:
@@ -211,7 +239,8 @@ def drive(*, base_url: str, root: Path, sizes: list[int], approaches: list[str],
     return 0
 
 
-def run_once(*, base_url: str, approach: str, path: Path, password_hash: str, timeout: float) -> dict:
+def run_once(*, base_url: str, approach: str, path: Path, password_hash: str, timeout: float,
+             profile: str | None = None) -> dict:
     """Run one import in a subprocess on a fresh copy of the template; return its figures."""
     import psycopg
 
@@ -220,6 +249,8 @@ def run_once(*, base_url: str, approach: str, path: Path, password_hash: str, ti
         admin.execute("CREATE DATABASE bench_run TEMPLATE bench_template")
     env = django_env(with_db(base_url, "bench_run"))
     env["BENCH_PASSWORD_HASH"] = password_hash
+    if profile:
+        env["BENCH_PROFILE"] = profile
     try:
         done = subprocess.run([sys.executable, __file__, "--worker", approach, "--file", str(path)],
                               env=env, capture_output=True, text=True, timeout=timeout)
