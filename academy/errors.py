@@ -220,6 +220,11 @@ def page_not_found(request, exception=None):
 def server_error(request):
     if not _json_path(request):
         return defaults.server_error(request)
+    return server_error_response()
+
+
+def server_error_response() -> JsonResponse:
+    """Return the JSON 500 of the API paths (handler500's, also the poll path's: academy/polls.py)."""
     return error_response(code="server_error", message="A server error occurred.", status=500)
 
 

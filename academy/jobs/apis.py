@@ -7,16 +7,16 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from academy import polls
 from academy.errors import ApplicationError
 from academy.jobs import services
 from academy.jobs.handlers import JobCategory, PayloadInvalid, handler_get
 from academy.jobs.models import Job
 from academy.jobs.models import JobStatus
-from academy.jobs.selectors import job_get, job_list, job_progress_render, job_ref
+from academy.jobs.selectors import job_get, job_list, job_ref
 from academy.pagination import KeysetPage, task_page_response
-from academy.access.roles import state_readable, task_readable
+from academy.access.roles import task_readable
 from academy.progress import api as progress
-from academy.tenants.authentication import revocation_check, revocation_key
 from academy.tenants.permissions import IsStaff
 
 
@@ -29,17 +29,12 @@ class JobProgressApi(APIView):
     """Token -> one Redis round trip -> response. SQL only on a cache miss (single-flight)."""
 
     revocation_check_in_view = True
+    poll_kind = progress.KIND_JOB  # GET is answered by academy/polls.py before Django's handler
 
     @extend_schema(responses={200: dict})
     def get(self, request, job_id: str):
-        # job_id is canonical (the path converter): one spelling, one Redis key. The token's
-        # revocation stamp comes in the same Redis round trip as the task.
-        state, stamp = progress.progress_get_also(
-            progress.TaskRef(request.user.tenant_id, progress.KIND_JOB, job_id), revocation_key(request.user))
-        revocation_check(request.user, stamp)
-        if state is None or not state_readable(request.user, state.fields):
-            raise NotFound
-        return Response(job_progress_render(job_id, state))
+        # job_id is canonical (the path converter): one spelling, one Redis key.
+        return Response(polls.progress_poll(identity=request.user, kind=self.poll_kind, task_id=job_id))
 
 
 class JobOutputSerializer(serializers.ModelSerializer):

@@ -11,36 +11,30 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from academy import polls
 from academy.errors import ApplicationError, error_response, method_not_allowed
 from academy.pagination import KeysetPage, task_page_response
-from academy.access.roles import state_readable, task_readable
+from academy.access.roles import task_readable
 from academy.progress import api as progress
-from academy.tenants.authentication import revocation_check, revocation_key
 from academy.tenants.permissions import IsStaff
 from academy.uploads import SizeLimitUploadHandler
 from academy.validators import single_line
 from academy.videos import services
 from academy.videos.models import Video, VideoStatus
 from academy.videos.playback import playback_file, playback_urls
-from academy.videos.selectors import video_get, video_list, video_progress_render, video_ref
+from academy.videos.selectors import video_get, video_list, video_ref
 
 
 class VideoProgressApi(APIView):
     """Token -> one Redis round trip -> response. SQL only on a cache miss (single-flight)."""
 
     revocation_check_in_view = True
+    poll_kind = progress.KIND_VIDEO  # GET is answered by academy/polls.py before Django's handler
 
     @extend_schema(responses={200: dict})
     def get(self, request, video_id: int):
-        # video_id is canonical (the path converter): one spelling, one Redis key. The token's
-        # revocation stamp comes in the same Redis round trip as the task.
-        state, stamp = progress.progress_get_also(
-            progress.TaskRef(request.user.tenant_id, progress.KIND_VIDEO, str(video_id)), revocation_key(request.user))
-        revocation_check(request.user, stamp)
-        # Not the caller's to read: the same 404 as no such video (the owner is in the hash).
-        if state is None or not state_readable(request.user, state.fields):
-            raise NotFound
-        return Response(video_progress_render(str(video_id), state))
+        # video_id is canonical (the path converter): one spelling, one Redis key.
+        return Response(polls.progress_poll(identity=request.user, kind=self.poll_kind, task_id=str(video_id)))
 
 
 class VideoOutputSerializer(serializers.ModelSerializer):
