@@ -413,6 +413,7 @@ class Window:
     web_cpu_s: float = 0.0
     web_cpu_with_drain_s: float = 0.0
     wrk_cpu_s: float = 0.0
+    wrk_threads: int = 1
     other_cpu_s: float = 0.0
     kind: str = ""
 
@@ -515,6 +516,7 @@ def measure(server: Server, targets_file: Path, *, n: int, rnd: int, args, pg: P
     w.web_cpu_s = web1 - web0
     w.web_cpu_with_drain_s = web_drained - web0
     w.wrk_cpu_s = wrk_cpu
+    w.wrk_threads = min(args.threads, n)
     w.other_cpu_s = max(0.0, (busy1 - busy0) - (w.pg_cpu_s + w.redis_cpu_s + w.web_cpu_s + wrk_cpu + own1 - own0))
     return w
 
@@ -561,16 +563,30 @@ def aggregate(windows: list[Window], *, duration: float) -> dict[tuple[str, int]
             "redis_per_poll": sum(w.redis_commands for w in ws) / max(1, sum(w.polls for w in ws)),
             "web_cpu_ms_per_poll": 1000 * sum(w.web_cpu_with_drain_s for w in ws) / max(1, sum(w.polls for w in ws)),
             "other_cpu_s": sum(w.other_cpu_s for w in ws) / n,
+            # wrk's CPU per second of window and per wrk thread: near 1.0 would mean wrk, not
+            # the server, set the pace.
+            "wrk_busy": sum(w.wrk_cpu_s / max(w.seconds, 1e-9) / max(1, w.wrk_threads) for w in ws) / n,
         }
         out[key]["cycle_s"] = key[1] / out[key]["rps"] if out[key]["rps"] else float("inf")
         out[key]["censored"] = out[key]["cycle_s"] > 0.8 * duration
     return out
 
 
+def _verdict(other: str, mine: dict, base: dict) -> str:
+    """Return issue 17's targets against this baseline, met or missed."""
+    rps = mine["rps"] / base["rps"]
+    if other == "bare":
+        p99 = mine["p99_ms"] / base["p99_ms"]
+        return (f"   targets: req/s >= 0.85x {'met' if rps >= 0.85 else 'MISSED'}, "
+                f"p99 <= 1.2x {'met' if p99 <= 1.2 else 'MISSED'}")
+    return f"   target: req/s >= 4x {'met' if rps >= 4 else 'MISSED'}"
+
+
 def table(agg: dict, concurrencies: list[int], *, duration: float, rounds: int) -> str:
-    head = (f"{'N':>5}  {'endpoint':<22} {'req/s':>7} {'min-max':>11} {'p50 ms':>7} {'p99 ms':>8} {'errors':>6} "
+    head = (f"{'N':>5}  {'endpoint':<22} {'req/s':>7} {'min-max':>11} {'p50 ms':>7} {'p99 ms':>8} {'min-max':>13} "
+            f"{'errors':>6} "
             f"{'polls':>7} {'SQL stmts':>9} {'SQL/1000':>8} {'PG CPU s':>8} {'Redis/poll':>10} {'web ms/poll':>11} "
-            f"{'N/(req/s)':>9} {'other CPU s':>11}")
+            f"{'N/(req/s)':>9} {'other CPU s':>11} {'wrk busy':>8}")
     lines = [head, "-" * len(head)]
     names = sorted({name for name, _ in agg}, key=lambda name: (name.split("@")[-1], _ORDER.get(name.split("@")[0], 9)))
     for n in concurrencies:
@@ -580,10 +596,11 @@ def table(agg: dict, concurrencies: list[int], *, duration: float, rounds: int) 
             lines.append(
                 f"{n:>5}  {name:<22} {a['rps']:>7.0f} {'{:.0f}-{:.0f}'.format(*a['rps_spread']):>11} "
                 f"{a['p50_ms']:>7.1f} "
-                f"{('>' if a['censored'] else '') + format(a['p99_ms'], '.1f'):>8} {errors:>6} "
+                f"{('>' if a['censored'] else '') + format(a['p99_ms'], '.1f'):>8} "
+                f"{'{:.0f}-{:.0f}'.format(*a['p99_spread']):>13} {errors:>6} "
                 f"{a['polls']:>7} {a['sql_statements']:>9} {a['sql_per_1000']:>8.0f} {a['pg_cpu_s']:>8.2f} "
                 f"{a['redis_per_poll']:>10.2f} {a['web_cpu_ms_per_poll']:>11.2f} {a['cycle_s']:>8.1f}s "
-                f"{a['other_cpu_s']:>11.1f}")
+                f"{a['other_cpu_s']:>11.1f} {a.get('wrk_busy', 0):>8.2f}")
         for ours in (name for name in names if name.split("@")[0] == "ours"):
             suffix = ours[len("ours"):]
             for other in ("bare", "baseline"):
@@ -595,7 +612,7 @@ def table(agg: dict, concurrencies: list[int], *, duration: float, rounds: int) 
                 p99_ratio = (("<" if base["censored"] and not mine["censored"] else "")
                              + f"{mine['p99_ms'] / base['p99_ms']:.2f}x")
                 lines.append(f"{n:>5}  {'ours/' + other + suffix:<22} {mine['rps'] / base['rps']:>6.2f}x "
-                             f"{'':>11} {'':>7} {p99_ratio:>8}")
+                             f"{'':>11} {'':>7} {p99_ratio:>8}{_verdict(other, mine, base)}")
         lines.append("")
     lines += [
         f"Each row: {rounds} window(s) of {duration:g} s; req/s, p50 and p99 are medians of the windows (req/s",
@@ -605,8 +622,11 @@ def table(agg: dict, concurrencies: list[int], *, duration: float, rounds: int) 
         "(clock ticks of 0.01 s). web ms/poll: server CPU per poll. N/(req/s): mean wait per poll by Little's",
         "law; when it nears the window's length, wrk only sees the polls answered first and its percentiles",
         "are censored (p99 marked >). other CPU s: used by the rest of the machine during a window (noise).",
-        "ours/bare, ours/baseline: ratio of req/s, of p99. bare: one Django function view, no middleware,",
+        "ours/bare, ours/baseline: ratio of req/s, of p99, and issue 17's targets (req/s >= 0.85x and p99",
+        "<= 1.2x the bare view's; req/s >= 4x the baseline's). bare: one Django function view, no middleware,",
         "one HGETALL of the task's status hash (bench/poll/bare_views.py), same server and options.",
+        "p99 min-max: the spread of the windows' p99. wrk busy: wrk's CPU per window second and wrk thread",
+        "(near 1.00: wrk, not the server, would set the pace).",
     ]
     return "\n".join(lines)
 
@@ -693,7 +713,6 @@ def environment() -> dict:
         "postgres": version([services.pg_bin("postgres"), "--version"]),
         "redis": version(["redis-server", "--version"]),
         "wrk": version(["wrk", "-v"]) or "wrk",
-        "loadavg_at_start": Path("/proc/loadavg").read_text().split()[:3],
     }
 
 
@@ -722,7 +741,7 @@ def chart_note(options: dict, env_info: dict, date: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--concurrency", default="50,500,2000", help="comma-separated N (default 50,500,2000)")
+    parser.add_argument("--concurrency", default="50,500", help="comma-separated N (default 50,500: issue 17's)")
     parser.add_argument("--duration", type=float, default=8, help="seconds of each measured window")
     parser.add_argument("--warmup", type=float, default=2, help="seconds of warm-up before each window")
     parser.add_argument("--rounds", type=int, default=3, help="windows per (server, N); the order alternates")
@@ -760,6 +779,7 @@ def main() -> int:
 
     os.environ.setdefault("TEST_PG_PORT", "27432")
     os.environ.setdefault("TEST_REDIS_PORT", "27379")
+    load_start = _load()
     root = tempfile.mkdtemp(prefix="academy-bench-poll-")
     stops, servers = [], []
     started = time.monotonic()
@@ -849,7 +869,9 @@ def main() -> int:
             renice([os.getpid()], 0)  # the calling shell's session shares this priority: give it back
 
     agg = aggregate(windows, duration=args.duration)
+    load_end = _load()
     report = table(agg, concurrencies, duration=args.duration, rounds=args.rounds)
+    report = f"load average (1, 5, 15 min): {load_start} at start, {load_end} at end\n\n{report}"
     baseline_sql = next((w.sql_top for w in windows if w.server == "baseline"), [])
     print()
     print(report)
@@ -863,6 +885,7 @@ def main() -> int:
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     env_info = environment()
+    env_info["loadavg_at_start"], env_info["loadavg_at_end"] = load_start.split(), load_end.split()
     (out_dir / "poll.json").write_text(json.dumps({
         "command": "bench/poll/run.py " + " ".join(sys.argv[1:]),
         "date": time.strftime("%Y-%m-%d"),
@@ -882,7 +905,7 @@ def main() -> int:
         f"Measured {time.strftime('%Y-%m-%d')} on {env_info['cpus']} vCPUs shared by the servers and wrk "
         f"({env_info['postgres']}, Redis {env_info['redis'].split()[2].removeprefix('v=')}, "
         f"{args.server}, {args.workers} workers per server, {args.rounds} rounds of {args.duration:g} s "
-        f"per N and server; load average at start {' '.join(env_info['loadavg_at_start'])}):\n\n"
+        f"per N and server; load average at start {load_start}, at end {load_end}):\n\n"
         f"```\n{report}\n\nbaseline statements (first window):\n"
         + "\n".join(f"  {calls:>7}  {query}" for query, calls in baseline_sql) + "\n```")
     return 0
