@@ -84,6 +84,15 @@ def state_write(ref: TaskRef, state: TaskState, *, only_if_exists: bool = False,
     return bool(applied)
 
 
+def state_decode(status: list | dict, progress: list | dict = (), step: list | dict = ()) -> TaskState | None:
+    """Return the state a task's hashes hold (HGETALL replies, flat or as dicts); None without status.
+
+    The one decoder of the stored encoding: the reads here, the polls and the stream's events
+    (the write script announces the same HGETALL replies) all go through it.
+    """
+    return _state(*(_pairs(raw) if isinstance(raw, (list, tuple)) else raw for raw in (status, progress, step)))
+
+
 def _state(status: dict[str, str], progress: dict[str, str], step: dict[str, str]) -> TaskState | None:
     if "status" not in status:
         return None
@@ -132,10 +141,19 @@ def states_read(refs: Iterable[TaskRef]) -> list[TaskState | None]:
     if not refs:
         return []
     pipe = get_redis().pipeline(transaction=False)
+    states_queue(pipe, refs)
+    return states_decode(guarded(pipe.execute))
+
+
+def states_queue(pipe, refs: Iterable[TaskRef]) -> None:
+    """Queue the reads of states_read on a pipeline (sync or asyncio): decode with states_decode."""
     for ref in refs:
         for key in task_keys(ref):
             pipe.hgetall(key)
-    raw = guarded(pipe.execute)
+
+
+def states_decode(raw: list) -> list[TaskState | None]:
+    """Return the states a pipeline of states_queue answered, in order."""
     return [_state(*raw[i:i + 3]) for i in range(0, len(raw), 3)]
 
 
@@ -152,7 +170,10 @@ def active_remove(ref: TaskRef, *, pipeline: Pipeline | None = None) -> None:
         guarded(lambda: get_redis().zrem(active_key(ref.tenant_id), ref.member))
 
 
-def active_list(tenant_id: int, *, limit: int = 200) -> list[tuple[str, float]]:
+ACTIVE_LIST_LIMIT = 200
+
+
+def active_list(tenant_id: int, *, limit: int = ACTIVE_LIST_LIMIT) -> list[tuple[str, float]]:
     """Return (member, started_at) of a tenant's running tasks, oldest first."""
     return guarded(lambda: get_redis().zrange(active_key(tenant_id), 0, limit - 1, withscores=True))
 

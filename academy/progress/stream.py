@@ -35,8 +35,8 @@ from django.conf import settings
 from academy.access.roles import state_readable
 from academy.counters import REDIS_ERRORS
 from academy.progress import store
-from academy.progress.client import get_redis, redis_is_cluster
-from academy.progress.keys import events_channel, events_key, ticket_key
+from academy.progress.client import _pool_wait, get_redis, redis_is_cluster
+from academy.progress.keys import active_key, events_channel, events_key, ticket_key
 from academy.progress.registry import kind_get
 from academy.progress.types import TaskRef, TaskState
 
@@ -72,7 +72,10 @@ def stream_ticket_redeem(ticket: str) -> Viewer | None:
     """Return the viewer a ticket was made for and spend it; None when unknown or spent."""
     if not ticket or len(ticket) > 64:
         return None
-    raw = get_redis().getdel(ticket_key(ticket))
+    return _viewer(get_redis().getdel(ticket_key(ticket)))
+
+
+def _viewer(raw: str | bytes | None) -> Viewer | None:
     if raw is None:
         return None
     data = orjson.loads(raw)
@@ -96,23 +99,16 @@ def _event_key(event_id: str) -> tuple[int, int]:
         return 0, 0
 
 
-def _pairs(flat) -> dict[str, str]:
-    return dict(zip(flat[::2], flat[1::2])) if isinstance(flat, list) else {}
-
-
 @dataclass(slots=True)
 class Event:
-    """One announced state, parsed and rendered once per process."""
+    """One announced state, parsed and rendered once per process, its frame shared by all viewers."""
 
     id: str
+    key: tuple[int, int]  # the id, comparable
     member: str  # kind:task id, one per task
     fields: dict
     terminal: bool
     frame: bytes
-
-    @property
-    def key(self) -> tuple[int, int]:
-        return _event_key(self.id)
 
 
 def _frame(ref: TaskRef, state: TaskState, event_id: str | None) -> bytes:
@@ -125,45 +121,119 @@ def event_parse(tenant_id: int, event_id: str, payload: str | bytes) -> Event | 
     """Return the event a write script announced; None when it cannot be rendered."""
     try:
         data = orjson.loads(payload)
-        fields = _pairs(data["s"])
-        status = fields.pop("status")
-        attempt = int(fields.pop("attempt", 0) or 0)
         ref = TaskRef(tenant_id, data["k"], data["i"])
-        state = TaskState(status=status, attempt=attempt, fields=fields, progress=_pairs(data.get("p")),
-                          step=_pairs(data.get("t")))
-        return Event(id=event_id, member=ref.member, fields=fields, terminal=state.terminal,
-                     frame=_frame(ref, state, event_id))
+        state = store.state_decode(data["s"], data.get("p") or (), data.get("t") or ())
+        return Event(id=event_id, key=_event_key(event_id), member=ref.member, fields=state.fields,
+                     terminal=state.terminal, frame=_frame(ref, state, event_id))
     except Exception:  # noqa: BLE001 - one bad event must not stop the hub
         logger.exception("unreadable progress event %s", event_id)
         return None
 
 
-class Connection:
-    """One open stream: its viewer and the latest pending event of each task."""
+PING = b"event: ping\ndata: {}\n\n"
 
-    def __init__(self, viewer: Viewer):
+
+class Connection:
+    """One open stream: its viewer, written to by the hub as events come.
+
+    The hub writes an event's shared frame straight to the connection's socket, in the hub's
+    own call (no task or wake-up per event per connection). Only when the socket's buffer is
+    full (a slow reader) does a write wait, in a task of its own; meanwhile, and while the
+    catch-up is read and sent, the connection keeps the latest pending event of each task.
+    """
+
+    __slots__ = ("viewer", "send", "watched", "pending", "floor", "live", "writer", "wrote", "closed")
+
+    def __init__(self, viewer: Viewer, send, watched: list[TaskRef] = ()):
         self.viewer = viewer
+        self.send = send
+        self.watched = watched
         self.pending: dict[str, Event] = {}
-        self.wake = asyncio.Event()
-        self.resync = False
+        self.floor: tuple[int, int] | None = None  # events up to this id are in the catch-up sent
+        self.live = False  # False while a catch-up is read and sent: events wait in pending
+        self.writer: asyncio.Task | None = None  # finishes a write the socket's buffer held up
+        self.wrote = False  # since the last heartbeat sweep
+        self.closed = False
 
     def offer(self, event: Event) -> None:
-        """Keep the event if the viewer may see it; never waits (called by the hub)."""
-        if not readable(self.viewer, event.fields):
+        """Write the event now if the viewer may see it, else keep it pending; never waits."""
+        if (self.floor is not None and event.key <= self.floor) or not readable(self.viewer, event.fields):
+            return
+        if self.live and self.writer is None:
+            self.write(event.frame)
             return
         if self.pending.pop(event.member, None) is None and len(self.pending) >= settings.PROGRESS_STREAM_PENDING_MAX:
             # Too many tasks changed while this reader was away: start it over from the
             # current states rather than hold more.
             self.pending.clear()
-            self.resync = True
+            self.resync()
         self.pending[event.member] = event
-        self.wake.set()
 
-    def take(self) -> list[Event]:
-        events = list(self.pending.values())
-        self.pending.clear()
-        self.wake.clear()
-        return events
+    def write(self, body: bytes) -> None:
+        """Send bytes now; when the socket's buffer is full, finish in a task and hold events."""
+        if self.closed:
+            return
+        self.wrote = True
+        # Run the server's send() up to its first wait: for a reader that keeps up it has
+        # written to the socket by then and is done, with no task and no loop round-trip.
+        coro = self.send({"type": "http.response.body", "body": body, "more_body": True})
+        try:
+            waiting = coro.send(None)
+        except StopIteration:
+            return
+        except Exception:  # noqa: BLE001 - the server refuses: the connection is gone
+            self.closed = True
+            return
+        self.writer = asyncio.get_running_loop().create_task(self._finish(coro, waiting))
+
+    async def _finish(self, coro, waiting) -> None:
+        try:
+            while True:
+                if waiting is None:
+                    await asyncio.sleep(0)
+                else:
+                    # The future the server's send() waits on (its drain): take it over as a
+                    # Task would, then wait for it in this one.
+                    waiting._asyncio_future_blocking = False
+                    await waiting
+                try:
+                    waiting = coro.send(None)
+                except StopIteration:
+                    break
+        except asyncio.CancelledError:  # the stream ended
+            coro.close()
+            self.closed = True
+            raise
+        except Exception:  # noqa: BLE001 - the connection is gone
+            coro.close()
+            self.closed = True
+        finally:
+            self.writer = None
+        if not self.closed:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the pending events, if the connection is live and not held up."""
+        if self.pending and self.live and self.writer is None:
+            events, self.pending = self.pending.values(), {}
+            body = b"".join(e.frame for e in events if self.floor is None or e.key > self.floor)
+            if body:
+                self.write(body)
+
+    def resync(self) -> None:
+        """Send the current states again (events were lost or too many piled up)."""
+        if self.live and not self.closed:
+            self.live = False
+            asyncio.get_running_loop().create_task(catch_up(self, ""))
+
+    def heartbeat(self) -> None:
+        """Send a ping unless something was sent since the last sweep."""
+        if self.wrote:
+            self.wrote = False
+        elif self.live and self.writer is None:
+            # An event, not a comment: the browser's watchdog only sees events.
+            self.write(PING)
+            self.wrote = False
 
 
 class Hub:
@@ -175,7 +245,9 @@ class Hub:
         self.tenants: dict[int, set[Connection]] = {}
         self._confirmed: dict[str, asyncio.Event] = {}
         self._pubsub = None
+        self._redis = None
         self._reader: asyncio.Task | None = None
+        self._beat: asyncio.Task | None = None
         self._lock: asyncio.Lock | None = None
 
     def _connect(self):
@@ -189,15 +261,33 @@ class Hub:
                                          socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT)
         self._pubsub = client.pubsub()
 
-    async def join(self, connection: Connection) -> None:
-        """Deliver the tenant's events to the connection from the moment this returns."""
-        tenant_id = connection.viewer.tenant_id
+    def redis(self) -> aioredis.Redis | None:
+        """Return this loop's async client of REDIS_URL; None on a cluster (read in a thread)."""
+        self.start()
+        if self._redis is None and not redis_is_cluster(settings.REDIS_URL):
+            # A blocking pool: a burst of connecting viewers waits for a free connection, it
+            # does not fail with "too many connections".
+            pool = aioredis.BlockingConnectionPool.from_url(
+                settings.REDIS_URL, decode_responses=True, max_connections=settings.REDIS_POOL_SIZE,
+                timeout=_pool_wait(), socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
+                socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT)
+            self._redis = aioredis.Redis(connection_pool=pool)
+        return self._redis
+
+    def start(self) -> None:
+        """Start the subscription and the heartbeat on this loop, once."""
         loop = asyncio.get_running_loop()
         if self._reader is None or self._reader.done() or self._reader.get_loop() is not loop:
             # First connection of this process (or of a new event loop: tests start servers).
-            self.tenants, self._confirmed, self._lock = {}, {}, asyncio.Lock()
+            self.tenants, self._confirmed, self._lock, self._redis = {}, {}, asyncio.Lock(), None
             self._connect()
             self._reader = loop.create_task(self._read())
+            self._beat = loop.create_task(self._heartbeat())
+
+    async def join(self, connection: Connection) -> None:
+        """Deliver the tenant's events to the connection from the moment this returns."""
+        self.start()
+        tenant_id = connection.viewer.tenant_id
         channel = events_channel(tenant_id)
         async with self._lock:  # one SUBSCRIBE at a time on the one connection
             viewers = self.tenants.get(tenant_id)
@@ -237,6 +327,13 @@ class Hub:
             for connection in viewers:
                 connection.offer(event)
 
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(settings.PROGRESS_STREAM_HEARTBEAT)
+            for viewers in list(self.tenants.values()):
+                for connection in list(viewers):
+                    connection.heartbeat()
+
     async def _read(self) -> None:
         while True:
             try:
@@ -263,8 +360,7 @@ class Hub:
                             break
                         for connection in viewers:
                             # Events may have been lost meanwhile: send the current states.
-                            connection.resync = True
-                            connection.wake.set()
+                            connection.resync()
 
 
 hub = Hub()
@@ -281,17 +377,31 @@ def _watched(query: dict[str, list[str]], tenant_id: int) -> list[TaskRef]:
     return refs
 
 
-def replay_read(viewer: Viewer, last_event_id: str) -> tuple[list[bytes], str] | None:
+async def _read(name: str, *args, **kwargs):
+    """Run one read command: on this loop's async client, or in a thread on a cluster."""
+    client = hub.redis()
+    if client is None:
+        return await asyncio.to_thread(getattr(get_redis(), name), *args, **kwargs)
+    return await getattr(client, name)(*args, **kwargs)
+
+
+async def stream_ticket_redeem_async(ticket: str) -> Viewer | None:
+    """stream_ticket_redeem without blocking the loop."""
+    if not ticket or len(ticket) > 64:
+        return None
+    return _viewer(await _read("getdel", ticket_key(ticket)))
+
+
+async def replay_read(viewer: Viewer, last_event_id: str) -> tuple[list[bytes], str] | None:
     """Return the frames after last_event_id and the id they end at; None when the gap is gone."""
     if redis_is_cluster(settings.REDIS_URL) or _event_key(last_event_id) == (0, 0):
         return None
-    client = get_redis()
     key = events_key(viewer.tenant_id)
-    first = client.xrange(key, count=1)
+    first = await _read("xrange", key, count=1)
     if not first or _event_key(first[0][0]) > _event_key(last_event_id):
         return None  # trimmed (or expired) past the viewer's last event: not replayable
     frames, end = [], last_event_id
-    for event_id, values in client.xrange(key, min=f"({last_event_id}", max="+"):
+    for event_id, values in await _read("xrange", key, min=f"({last_event_id}", max="+"):
         end = event_id
         event = event_parse(viewer.tenant_id, event_id, values.get("e", ""))
         if event is not None and readable(viewer, event.fields):
@@ -299,19 +409,25 @@ def replay_read(viewer: Viewer, last_event_id: str) -> tuple[list[bytes], str] |
     return frames, end
 
 
-def snapshot_read(viewer: Viewer, watched: Iterable[TaskRef]) -> tuple[list[bytes], str | None]:
+async def snapshot_read(viewer: Viewer, watched: Iterable[TaskRef]) -> tuple[list[bytes], str | None]:
     """Return the current states of the running and watched tasks, and the stream id they follow."""
-    client = get_redis()
     end = None
     if not redis_is_cluster(settings.REDIS_URL):
         # Read first: every event up to this id is reflected in the states read next.
-        latest = client.xrevrange(events_key(viewer.tenant_id), count=1)
+        latest = await _read("xrevrange", events_key(viewer.tenant_id), count=1)
         end = latest[0][0] if latest else None
     refs = [TaskRef(viewer.tenant_id, *member.partition(":")[::2])
-            for member, _ in store.active_list(viewer.tenant_id)]
+            for member in await _read("zrange", active_key(viewer.tenant_id), 0, store.ACTIVE_LIST_LIMIT - 1)]
     refs += [ref for ref in watched if ref not in refs]
+    client = hub.redis()
+    if client is None:
+        states = await asyncio.to_thread(store.states_read, refs)
+    else:
+        pipe = client.pipeline(transaction=False)
+        store.states_queue(pipe, refs)
+        states = store.states_decode(await pipe.execute()) if refs else []
     frames = []
-    for ref, state in zip(refs, store.states_read(refs)):
+    for ref, state in zip(refs, states):
         if state is not None and state.exists and ref.kind in ("job", "video") and readable(viewer, state.fields):
             frames.append(_frame(ref, state, None))
     return frames, end
@@ -341,71 +457,63 @@ async def stream_app(scope, receive, send) -> None:
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
     ticket = (query.get("ticket") or [""])[0]
     try:
-        viewer = await asyncio.to_thread(stream_ticket_redeem, ticket)
-    except redis.RedisError:
+        viewer = await stream_ticket_redeem_async(ticket)
+    except (redis.RedisError, OSError):
         await _answer(send, 503, "stream_unavailable", "The progress stream is unavailable; poll instead.")
         return
     if viewer is None:
         await _answer(send, 401, "stream_ticket_invalid", "The stream ticket is unknown, used or expired.")
         return
     last_event_id = _header(scope, b"last-event-id") or (query.get("last_event_id") or [""])[0]
-    connection = Connection(viewer)
+    connection = Connection(viewer, send, _watched(query, viewer.tenant_id))
     await send({"type": "http.response.start", "status": 200, "headers": [
         (b"content-type", b"text/event-stream; charset=utf-8"),
         (b"cache-control", b"no-store"),
         # Tells nginx not to buffer the stream; the client falls back to polling if one does.
         (b"x-accel-buffering", b"no"),
     ]})
-    closed = asyncio.Event()
-
-    async def watch_disconnect():
-        while (await receive())["type"] != "http.disconnect":
-            pass
-        closed.set()
-        connection.wake.set()
-
-    watcher = asyncio.get_running_loop().create_task(watch_disconnect())
     try:
         await hub.join(connection)  # first: nothing published from now on is missed
-        await send({"type": "http.response.body", "body": b"retry: 2000\n: ok\n\n", "more_body": True})
-        watched = _watched(query, viewer.tenant_id)
-        floor = await _initial(connection, send, last_event_id, watched)
-        heartbeat = settings.PROGRESS_STREAM_HEARTBEAT
-        while not closed.is_set():
-            try:
-                await asyncio.wait_for(connection.wake.wait(), heartbeat)
-            except TimeoutError:
-                # An event, not a comment: the browser's watchdog only sees events.
-                await send({"type": "http.response.body", "body": b"event: ping\ndata: {}\n\n", "more_body": True})
-                continue
-            if closed.is_set():
-                break
-            if connection.resync:
-                connection.resync = False
-                connection.take()
-                floor = await _initial(connection, send, "", watched)
-                continue
-            events = connection.take()
-            body = b"".join(e.frame for e in events if floor is None or e.key > floor)
-            if body:
-                await send({"type": "http.response.body", "body": body, "more_body": True})
-    except (redis.RedisError, OSError) as exc:
+        if await catch_up(connection, last_event_id, first=True):
+            # From here on the hub writes; this coroutine only waits for the reader to leave.
+            while (await receive())["type"] != "http.disconnect":
+                pass
+    except (redis.RedisError, OSError, TimeoutError) as exc:
         logger.warning("progress stream of tenant %s ended: %s", viewer.tenant_id, exc)
     finally:
-        watcher.cancel()
+        connection.closed = True
+        if connection.writer is not None:
+            connection.writer.cancel()
         await hub.leave(connection)
-    if not closed.is_set():
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    await send({"type": "http.response.body", "body": b"", "more_body": False})  # a no-op once disconnected
 
 
-async def _initial(connection: Connection, send, last_event_id: str, watched) -> tuple[int, int] | None:
-    """Send the replay (or the snapshot); return the event key below which pending is stale."""
-    replay = await asyncio.to_thread(replay_read, connection.viewer, last_event_id) if last_event_id else None
-    if replay is None:
-        frames, end = await asyncio.to_thread(snapshot_read, connection.viewer, watched)
-    else:
-        frames, end = replay
+async def catch_up(connection: Connection, last_event_id: str, *, first: bool = False) -> bool:
+    """Send the replay (or the snapshot), then go live; False (and the stream ends) when Redis fails."""
+    connection.live = False
+    if connection.writer is not None:
+        await asyncio.wait([connection.writer])
+    try:
+        replay = await replay_read(connection.viewer, last_event_id) if last_event_id else None
+        if replay is None:
+            frames, end = await snapshot_read(connection.viewer, connection.watched)
+        else:
+            frames, end = replay
+    except (redis.RedisError, OSError) as exc:
+        logger.warning("progress stream of tenant %s ended: %s", connection.viewer.tenant_id, exc)
+        if not first and not connection.closed:
+            # End the response: the server then reports the stream over, and the client resumes.
+            connection.closed = True
+            await connection.send({"type": "http.response.body", "body": b"", "more_body": False})
+        return False
+    if connection.closed:
+        return False
+    if first:
+        frames.insert(0, b"retry: 2000\n: ok\n\n")
     # "sync" ends the catch-up; its id is where a reconnect resumes when nothing follows.
     frames.append((f"id: {end}\n" if end else "").encode() + b"event: sync\ndata: {}\n\n")
-    await send({"type": "http.response.body", "body": b"".join(frames), "more_body": True})
-    return _event_key(end) if end else None
+    connection.floor = _event_key(end) if end else None
+    connection.live = True
+    connection.write(b"".join(frames))
+    connection.flush()
+    return True

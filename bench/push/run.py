@@ -8,14 +8,18 @@ viewers polling at the web app's adaptive pace, on this machine in the same run.
 Starts a throwaway PostgreSQL (pg_stat_statements) and Redis (scripts/services.py), then:
 
   push  uvicorn, 2 worker processes, academy.asgi:application (the stream path is the plain
-        ASGI app). Viewers are split over 2 load processes (asyncio, raw sockets); each
-        viewer redeems its own ticket and reads GET /api/v1/progress/stream/. Tenants hold 100
-        viewers each and one running job that the bench writes twice a second through the
-        workers' write script (store.state_write), so every viewer receives 2 events/s.
+        ASGI app), started afresh for every N so its RSS growth is this N's connections alone.
+        Viewers are opened by a small C epoll client (bench/push/viewers.c, compiled with gcc
+        here): a Python client would spend more CPU per event than the server it measures.
+        Each viewer redeems its own ticket and reads GET /api/v1/progress/stream/. Tenants hold
+        100 viewers each and one running job that the bench writes twice a second through the
+        workers' write script (store.state_write) -- the most a running task writes, since the
+        reporter writes at most once per PROGRESS_MIN_INTERVAL (0.5 s) -- so every viewer
+        receives 2 events/s (20,000 deliveries/s at 10,000 viewers).
         Measured over a window of --seconds once every viewer is caught up: publish-to-receipt
         latency of every event (the event id is the Redis stream id, milliseconds of Redis's
         clock; the viewer's clock is the same machine's), events delivered, CPU of the server
-        processes, of Redis and of the load processes, RSS per server process (minus its RSS
+        processes, of Redis and of the load client, RSS per server process (minus its RSS
         before the viewers connected), sockets per server process, Redis Pub/Sub clients
         (CLIENT LIST TYPE pubsub) and SQL statements (pg_stat_statements).
   poll  gunicorn, 2 sync workers (academy/gunicorn_conf.py, the production poll path). The
@@ -134,48 +138,7 @@ def preexec():
     raise_nofile()
 
 
-# --- load processes (run as `run.py --load push|poll FILE`) ------------------------------------
-
-ID_RE = re.compile(rb"id: (\d+)-\d+\nevent: (?:job|video)")
-
-
-async def _push_viewer(port, ticket, state, ready, sem):
-    try:
-        await _push_viewer_run(port, ticket, state, ready, sem)
-    except (OSError, asyncio.IncompleteReadError):
-        state["errors"] += 1
-
-
-async def _push_viewer_run(port, ticket, state, ready, sem):
-    async with sem:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
-        writer.write(f"GET /api/v1/progress/stream/?ticket={ticket} HTTP/1.1\r\nHost: bench\r\n"
-                     f"Accept: text/event-stream\r\n\r\n".encode())
-        buffer = b""
-        while b"event: sync" not in buffer:
-            data = await reader.read(65536)
-            if not data:
-                state["errors"] += 1
-                return
-            buffer += data
-    ready()
-    buffer = buffer[buffer.rindex(b"event: sync"):]
-    latencies = state["latencies"]
-    while True:
-        data = await reader.read(65536)
-        if not data:
-            state["closed"] += 1
-            return
-        now = time.time() * 1000
-        buffer += data
-        cut = buffer.rfind(b"\n\n")
-        if cut < 0:
-            continue
-        if state["measuring"]:
-            for match in ID_RE.finditer(buffer, 0, cut):
-                latencies.append(now - int(match.group(1)))
-        buffer = buffer[cut + 2:]
-
+# --- poll load processes (run as `run.py --load poll FILE`) ------------------------------------
 
 async def _poll_viewer(port, token, paths_and_intervals, state, stop_at):
     async def loop(path, interval):
@@ -209,28 +172,10 @@ def load_main(mode: str, spec_file: str) -> None:
 
     async def main():
         loop = asyncio.get_running_loop()
-        connected = [0]
-        all_ready = asyncio.Event()
-
-        def ready():
-            connected[0] += 1
-            if connected[0] == len(spec["viewers"]):
-                all_ready.set()
-
-        tasks = []
-        if mode == "push":
-            sem = asyncio.Semaphore(200)
-            tasks = [loop.create_task(_push_viewer(spec["port"], v, state, ready, sem)) for v in spec["viewers"]]
-            try:
-                await asyncio.wait_for(all_ready.wait(), spec["connect_timeout"])
-            except asyncio.TimeoutError:
-                pass
-        else:
-            stop_at = time.time() + spec["run_for"]
-            tasks = [loop.create_task(_poll_viewer(spec["port"], v["token"], v["paths"], state, stop_at))
-                     for v in spec["viewers"]]
-            connected[0] = len(spec["viewers"])
-        print(json.dumps({"ready": connected[0], "errors": state["errors"]}), flush=True)
+        stop_at = time.time() + spec["run_for"]
+        tasks = [loop.create_task(_poll_viewer(spec["port"], v["token"], v["paths"], state, stop_at))
+                 for v in spec["viewers"]]
+        print(json.dumps({"ready": len(spec["viewers"]), "errors": state["errors"]}), flush=True)
         line_reader = asyncio.StreamReader()
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(line_reader), sys.stdin)
         await line_reader.readline()  # START
@@ -274,7 +219,7 @@ class Load:
         self.proc.stdin.write("STOP\n")
         self.proc.stdin.flush()
         result = json.loads(self.proc.stdout.readline())
-        self.proc.terminate()
+        self.proc.terminate()  # the poll load process waits for more; the C one has exited
         self.proc.wait(10)
         return result
 
@@ -288,7 +233,53 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-def push_window(n: int, *, port: int, server, tmp: Path, args, pg, rds) -> dict:
+def viewers_binary(tmp: Path) -> Path:
+    """Compile the C load client (bench/push/viewers.c) into tmp."""
+    out = tmp / "viewers"
+    subprocess.run(["gcc", "-O2", "-o", str(out), str(HERE / "viewers.c")], check=True)
+    return out
+
+
+class Viewers(Load):
+    """One C load process holding some of the viewers, driven through its stdin/stdout."""
+
+    def __init__(self, binary: Path, port: int, tickets: list[str], tmp: Path):
+        path = tmp / f"tickets-{secrets.token_hex(4)}.txt"
+        path.write_text("\n".join(tickets) + "\n")
+        self.proc = subprocess.Popen([str(binary), str(port), str(path), "500"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, preexec_fn=preexec)
+
+    def ready(self) -> tuple[int, int]:
+        line = self.proc.stdout.readline().split()
+        if not line or line[0] != "READY":
+            raise SystemExit(f"load client failed: {line}")
+        return int(line[1]), int(line[2])
+
+
+def push_server_start(port: int, *, args, env) -> subprocess.Popen:
+    """Start a fresh uvicorn (so RSS growth is this N's connections alone); wait until it serves."""
+    server = subprocess.Popen(
+        [PY, "-m", "uvicorn", "academy.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(args.workers), "--no-access-log", "--log-level", "warning", "--lifespan", "off",
+         "--backlog", "4096", "--timeout-worker-healthcheck", "120"], cwd=ROOT, env=env, preexec_fn=preexec)
+    wait_port(port)
+    deadline = time.time() + 30
+    while len(server_processes(server.pid)) < args.workers and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(2)  # the workers import the app after they bind
+    return server
+
+
+def server_stop(server: subprocess.Popen) -> None:
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def push_window(n: int, *, port: int, env: dict, binary: Path, tmp: Path, args, pg, rds) -> dict:
     from academy.progress import store
     from academy.progress.stream import stream_ticket_create
     from academy.progress.types import KIND_JOB, TaskRef, TaskState
@@ -300,54 +291,82 @@ def push_window(n: int, *, port: int, server, tmp: Path, args, pg, rds) -> dict:
         store.state_write(ref, TaskState("PROCESSING", 1, fields={"job_type": "message_send"}))
     tickets = [stream_ticket_create(tenant_id=refs[i % tenants].tenant_id, user_id=1, role="owner")["ticket"]
                for i in range(n)]
-    workers = server_processes(server.pid)
-    rss0 = {pid: rss_bytes(pid) for pid in workers}
-    sock0 = {pid: sockets(pid) for pid in workers}
-    loads = [Load("push", {"port": port, "viewers": tickets[i::args.clients], "connect_timeout": 120}, tmp)
-             for i in range(args.clients)]
-    ready = [load.ready() for load in loads]
-    connected = sum(r["ready"] for r in ready)
-    time.sleep(1.0)
-    pubsub_clients = len(rds.client_list(_type="pubsub"))
-    conns = {pid: sockets(pid) - sock0[pid] for pid in workers}
-    rss = {pid: rss_bytes(pid) - rss0[pid] for pid in workers}
-    pg.execute("SELECT pg_stat_statements_reset()")
-    cmd0 = _commands(rds)
-    cpu0 = (cpu_seconds(workers), cpu_seconds([int(rds.info("server")["process_id"])]))
-    for load in loads:
-        load.start()
-    started = time.time()
-    written, percent = 0, 0
-    gap = 1.0 / (WRITES_PER_SECOND_PER_TASK * tenants)
-    while time.time() - started < args.seconds:
-        ref = refs[written % tenants]
-        if written % tenants == 0:
-            percent = (percent + 1) % 100
-        store.state_write(ref, TaskState("PROCESSING", 1, fields={"job_type": "message_send"},
-                                         progress={"percent": str(percent)}))
-        written += 1
-        time.sleep(max(0.0, started + written * gap - time.time()))
-    elapsed = time.time() - started
-    time.sleep(0.5)  # let the last events arrive
-    results = [load.stop() for load in loads]
-    cpu = (cpu_seconds(workers) - cpu0[0], cpu_seconds([int(rds.info("server")["process_id"])]) - cpu0[1])
-    commands = _commands(rds) - cmd0
-    sql = pg.execute("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query NOT ILIKE "
-                     "'%pg_stat_statements%'").fetchone()[0]
-    latencies = [ms for r in results for ms in r["latencies"]]
+    server = push_server_start(port, args=args, env=env)
+    try:
+        workers = server_processes(server.pid)
+        rss0 = {pid: rss_bytes(pid) for pid in workers}
+        sock0 = {pid: sockets(pid) for pid in workers}
+        loads = [Viewers(binary, port, tickets[i::args.clients], tmp) for i in range(args.clients)]
+        ready = [load.ready() for load in loads]
+        connected = sum(r[0] for r in ready)
+        time.sleep(1.0)
+        pubsub_clients = len(rds.client_list(_type="pubsub"))
+        conns = {pid: sockets(pid) - sock0[pid] for pid in workers}
+        rss = {pid: rss_bytes(pid) - rss0[pid] for pid in workers}
+        pg.execute("SELECT pg_stat_statements_reset()")
+        cmd0 = _commands(rds)
+        load_pids = [load.proc.pid for load in loads]
+        redis_pid = int(rds.info("server")["process_id"])
+        cpu0 = (cpu_seconds(workers), cpu_seconds([redis_pid]))
+        for load in loads:
+            load.start()
+        spies = [subprocess.Popen([str(Path(PY).parent / "py-spy"), "record", "-p", str(pid), "-d",
+                                   str(int(args.seconds)), "-r", "100", "-f", "raw", "--nonblocking",
+                                   "-o", str(Path(args.profile) / f"push-{n}-{pid}.txt")],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 for pid in workers] if args.profile else []
+        started = time.time()
+        written, percent = 0, 0
+        gap = 1.0 / (WRITES_PER_SECOND_PER_TASK * tenants)
+        while time.time() - started < args.seconds:
+            ref = refs[written % tenants]
+            if written % tenants == 0:
+                percent = (percent + 1) % 100
+            store.state_write(ref, TaskState("PROCESSING", 1, fields={"job_type": "message_send"},
+                                             progress={"percent": str(percent)}))
+            written += 1
+            time.sleep(max(0.0, started + written * gap - time.time()))
+        elapsed = time.time() - started
+        time.sleep(0.5)  # let the last events arrive
+        for spy in spies:
+            spy.wait()
+        cpu = (cpu_seconds(workers) - cpu0[0], cpu_seconds([redis_pid]) - cpu0[1])
+        results = [load.stop() for load in loads]
+        commands = _commands(rds) - cmd0
+        sql = pg.execute("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query NOT ILIKE "
+                         "'%pg_stat_statements%'").fetchone()[0]
+    finally:
+        server_stop(server)
+    hist: dict[int, int] = {}
+    for r in results:
+        for ms, count in r["latencies_ms"].items():
+            hist[int(ms)] = hist.get(int(ms), 0) + count
     return {
         "viewers": n, "connected": connected, "tenants": tenants, "events_written": written,
-        "events_delivered": len(latencies), "expected_deliveries": written * (n // tenants),
-        "p50_ms": percentile(latencies, 0.50), "p99_ms": percentile(latencies, 0.99),
-        "max_ms": max(latencies) if latencies else float("nan"),
+        "events_delivered": sum(hist.values()), "expected_deliveries": written * (n // tenants),
+        "p50_ms": hist_percentile(hist, 0.50), "p99_ms": hist_percentile(hist, 0.99),
+        "max_ms": max(hist) if hist else float("nan"),
         "server_cpu_pct": 100 * cpu[0] / elapsed, "redis_cpu_pct": 100 * cpu[1] / elapsed,
         "load_cpu_pct": 100 * sum(r["cpu"] for r in results) / elapsed,
         "connections_per_process": sorted(conns.values()), "server_processes": len(workers),
         "pubsub_clients": pubsub_clients, "kib_per_connection": sum(rss.values()) / 1024 / max(1, connected),
         "redis_commands_per_s": commands / elapsed, "sql_statements": int(sql),
-        "errors": sum(r["errors"] for r in results) + sum(r["closed"] for r in results),
+        "errors": sum(r[1] for r in ready) + sum(r["closed"] for r in results),
         "seconds": elapsed,
     }
+
+
+def hist_percentile(hist: dict[int, int], q: float) -> float:
+    """Return the q-quantile of a {milliseconds: count} histogram."""
+    total = sum(hist.values())
+    if not total:
+        return float("nan")
+    rank, seen = min(total - 1, int(q * total)), 0
+    for ms in sorted(hist):
+        seen += hist[ms]
+        if seen > rank:
+            return float(ms)
+    return float(max(hist))
 
 
 def _commands(rds) -> int:
@@ -370,8 +389,8 @@ def poll_window(n: int, *, port: int, server, tmp: Path, args, rds) -> dict:
                 "paths": [(f"/api/v1/jobs/{refs[i % tenants].task_id}/progress/", 2.0), ("/api/v1/tasks/active/", 3.0)]}
                for i in range(n)]
     run_for = args.seconds + 8
-    loads = [Load("poll", {"port": port, "viewers": viewers[i::args.clients], "run_for": run_for}, tmp)
-             for i in range(args.clients)]
+    loads = [Load("poll", {"port": port, "viewers": viewers[i::args.poll_clients], "run_for": run_for}, tmp)
+             for i in range(args.poll_clients)]
     for load in loads:
         load.ready()
     time.sleep(4.0)  # the pollers' first round is spread over their interval
@@ -512,9 +531,13 @@ def main() -> int:
     parser.add_argument("--viewers", default="1000,5000,10000")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--clients", type=int, default=2, help="load processes")
+    parser.add_argument("--clients", type=int, default=1, help="load processes (push: C epoll clients)")
+    parser.add_argument("--poll-clients", type=int, default=2, help="poll load processes (Python asyncio)")
+    parser.add_argument("--push-only", action="store_true", help="skip the polling side (no README/charts)")
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--replot", action="store_true")
+    parser.add_argument("--profile", metavar="DIR", help="py-spy (pip install py-spy) the server processes "
+                                                          "during each push window, raw stacks into DIR")
     parser.add_argument("--load", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.load:
@@ -528,7 +551,7 @@ def main() -> int:
 
     limit = raise_nofile()
     counts = [int(n) for n in args.viewers.split(",")]
-    if max(counts) // args.clients + 100 > limit:
+    if max(counts) // min(args.clients, args.poll_clients) + 100 > limit:
         raise SystemExit(f"open-files hard limit {limit} is too low for {max(counts)} viewers")
     from scripts import services
 
@@ -558,16 +581,12 @@ def main() -> int:
             rds = redis.Redis.from_url(redis_url, decode_responses=True)
 
             push_port, poll_port = services.free_port(28100), services.free_port(28200)
-            push_server = subprocess.Popen(
-                [PY, "-m", "uvicorn", "academy.asgi:application", "--host", "127.0.0.1", "--port", str(push_port),
-                 "--workers", str(args.workers), "--no-access-log", "--log-level", "warning", "--lifespan", "off",
-                 "--backlog", "4096", "--timeout-worker-healthcheck", "120"], cwd=ROOT, env=env, preexec_fn=preexec)
             poll_server = subprocess.Popen(
                 [PY, "-m", "gunicorn", "-c", "academy/gunicorn_conf.py", "--bind", f"127.0.0.1:{poll_port}",
                  "--workers", str(args.workers), "academy.wsgi:application"],
                 cwd=ROOT, env=env, preexec_fn=preexec, stderr=subprocess.DEVNULL)
-            procs = [push_server, poll_server]
-            wait_port(push_port)
+            procs = [poll_server]
+            binary = viewers_binary(tmp)
             wait_port(poll_port)
             time.sleep(2)
 
@@ -575,7 +594,7 @@ def main() -> int:
             rounds_poll = {n: [] for n in counts}
             for rnd in range(args.rounds):
                 for n in counts:
-                    push = push_window(n, port=push_port, server=push_server, tmp=tmp, args=args, pg=pg, rds=rds)
+                    push = push_window(n, port=push_port, env=env, binary=binary, tmp=tmp, args=args, pg=pg, rds=rds)
                     rounds_push[n].append(push)
                     print(f"round {rnd + 1} push {n}: p50 {push['p50_ms']:.0f} ms p99 {push['p99_ms']:.0f} ms, "
                           f"{push['events_delivered']} of {push['expected_deliveries']} events, connected "
@@ -583,13 +602,17 @@ def main() -> int:
                           f"{push['kib_per_connection']:.1f} KiB/conn, pubsub clients {push['pubsub_clients']}, "
                           f"load CPU {push['load_cpu_pct']:.0f} %, Redis CPU {push['redis_cpu_pct']:.0f} %, "
                           f"SQL {push['sql_statements']}, errors {push['errors']}", flush=True)
-                    time.sleep(3)  # the closed streams leave the hub
+                    if args.push_only:
+                        continue
+                    time.sleep(1)
                     poll = poll_window(n, port=poll_port, server=poll_server, tmp=tmp, args=args, rds=rds)
                     rounds_poll[n].append(poll)
                     print(f"round {rnd + 1} poll {n}: asked {poll['asked_per_s']:.0f}/s answered "
                           f"{poll['answered_per_s']:.0f}/s p50 {poll['p50_ms']:.0f} ms p99 {poll['p99_ms']:.0f} ms, "
                           f"server CPU {poll['server_cpu_pct']:.0f} %, errors {poll['errors']}", flush=True)
-                    time.sleep(3)
+                    time.sleep(1)
+            if args.push_only:
+                return 0
             data = {
                 "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                 "command": "make bench-push", "rounds": args.rounds, "seconds": args.seconds,
