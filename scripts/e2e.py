@@ -5,8 +5,10 @@
 
 Starts a throwaway PostgreSQL and Redis (scripts/services.py; DATABASE_URL / REDIS_URL
 already set are used as they are), migrates, creates a tenant and a user, writes a short
-test video and a roster .xlsx with planted bad rows, starts a Celery worker and gunicorn on
-a free loopback port, waits for /healthz, then runs `node web/e2e/run.mjs` against it.
+test video and a roster .xlsx with planted bad rows, starts a Celery worker, gunicorn, uvicorn
+(the progress stream, ASGI) and nginx in front of both with deploy/nginx/academy.conf (as in
+production) on free loopback ports, waits for /healthz, then runs `node web/e2e/run.mjs`
+against nginx (which stops uvicorn mid-way to see polling take over).
 Everything it started is stopped afterwards, also on failure or Ctrl-C; the exit code is
 node's. Screenshots and the server logs go to ARTIFACTS_DIR (default artifacts/e2e/).
 
@@ -37,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import services  # noqa: E402  (scripts/services.py)
+from academy.tests import stack  # noqa: E402  (nginx with deploy/nginx/academy.conf)
 
 PY = sys.executable
 SUMMARY = re.compile(r"^e2e: (\d+) passed, (\d+) failed$")
@@ -202,12 +205,22 @@ def main() -> int:
         worker = start("worker", [PY, "-m", "celery", "-A", "academy", "worker", "--pool=solo", "--loglevel=INFO",
                                   "--without-gossip", "--without-mingle", "--without-heartbeat",
                                   "--hostname", f"e2e-{os.getpid()}@%h"])
-        port = services.free_port(28080)
+        app_port = services.free_port(28080)
+        stream_port = services.free_port(app_port + 1)
+        port = services.free_port(stream_port + 1)
         base_url = f"http://127.0.0.1:{port}"
-        server = start("gunicorn", [PY, "-m", "gunicorn", "academy.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                                    "--workers", "3", "--timeout", "120", "--access-logfile", "-"])
-        inputs = make_inputs(work)  # while the worker and the server boot
-        wait_for(lambda: healthy(base_url), timeout=30, what="gunicorn /healthz", procs=[server])
+        server = start("gunicorn", [PY, "-m", "gunicorn", "academy.wsgi:application", "--bind",
+                                    f"127.0.0.1:{app_port}", "--workers", "3", "--timeout", "120",
+                                    "--access-logfile", "-"])
+        # As deploy/ runs it: the progress stream on the ASGI entry point (uvicorn), nginx in
+        # front sending its path there and everything else to gunicorn.
+        stream = start("uvicorn", [PY, "-m", "uvicorn", "academy.asgi:application", "--host", "127.0.0.1",
+                                   "--port", str(stream_port), "--lifespan", "off", "--log-level", "warning"])
+        proxy = stack.nginx(port=port, upstream_port=app_port, stream_port=stream_port, work=work / "nginx")
+        stops.append(proxy.stop)
+        inputs = make_inputs(work)  # while the worker and the servers boot
+        wait_for(lambda: healthy(base_url), timeout=30, what="gunicorn /healthz (through nginx)", procs=[server])
+        wait_for(lambda: stack.port_open(stream_port), timeout=30, what="uvicorn (the stream)", procs=[stream])
         worker_log = artifacts / "worker.log"
         wait_for(lambda: " ready." in worker_log.read_text(errors="replace"), timeout=30, what="celery worker",
                  procs=[worker])
@@ -216,7 +229,9 @@ def main() -> int:
         node_env = dict(os.environ)
         node_env.update(inputs)
         node_env.update({"BASE_URL": base_url, "USERNAME": USERNAME, "PASSWORD": PASSWORD,
-                         "TENANT_ID": tenant_id, "ARTIFACTS_DIR": str(artifacts), "MEDIA_ROOT": env["MEDIA_ROOT"]})
+                         "TENANT_ID": tenant_id, "ARTIFACTS_DIR": str(artifacts), "MEDIA_ROOT": env["MEDIA_ROOT"],
+                         # run.mjs stops the stream server to see polling take over.
+                         "STREAM_PID": str(stream.pid)})
         node = subprocess.Popen(["node", str(ROOT / "web" / "e2e" / "run.mjs")], env=node_env, cwd=ROOT / "web",
                                 stdout=subprocess.PIPE, text=True, start_new_session=True)
         children.append(node)

@@ -124,13 +124,20 @@ def celery_worker(name: str, *, queues: str, log_dir: Path, env: dict, concurren
     return proc
 
 
-def nginx(*, port: int, upstream_port: int, work: Path) -> Proc:
-    """Run deploy/nginx/academy.conf, unchanged but for its ports, with Debian's nginx."""
+def nginx(*, port: int, upstream_port: int, work: Path, stream_port: int | None = None) -> Proc:
+    """Run deploy/nginx/academy.conf, unchanged but for its ports, with Debian's nginx.
+
+    stream_port: where the ASGI server of the progress stream listens (none: that path fails).
+    """
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
     for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (work / sub).mkdir(parents=True, exist_ok=True)
     site = NGINX_CONF.read_text().replace("listen 80;", f"listen 127.0.0.1:{port};").replace(
-        "server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream_port};")
+        "server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream_port};").replace(
+        "server 127.0.0.1:8001;", f"server 127.0.0.1:{stream_port or free_port()};").replace(
+        # Not on port 80 here: pass the port on too, or the app's absolute URLs (signed HLS
+        # links) would point at port 80.
+        "proxy_set_header Host $host;", "proxy_set_header Host $http_host;")
     (work / "academy.conf").write_text(site)
     user = "user root;" if os.geteuid() == 0 else ""  # root: workers as root, to use these temp folders
     (work / "nginx.conf").write_text(f"""

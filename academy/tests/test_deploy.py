@@ -22,8 +22,9 @@ def _unit(path: Path) -> configparser.ConfigParser:
 
 
 def test_every_service_is_restarted_whenever_it_stops():
-    assert {p.name for p in SERVICES} == {"academy-web.service", "academy-worker-video.service",
-                                           "academy-worker-jobs.service", "academy-beat.service"}
+    assert {p.name for p in SERVICES} == {"academy-web.service", "academy-stream.service",
+                                           "academy-worker-video.service", "academy-worker-jobs.service",
+                                           "academy-beat.service"}
     for path in SERVICES:
         service = _unit(path)["Service"]
         assert service["Restart"] == "always", path.name

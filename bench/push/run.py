@@ -521,7 +521,11 @@ def charts(data: dict) -> list[Path]:
 def readme_update(data: dict) -> None:
     readme = HERE / "README.md"
     text = readme.read_text()
-    block = f"{RESULTS_BEGIN}\nMeasured {data['when']} with `{data['command']}`:\n\n{table(data)}\n{RESULTS_END}"
+    load = data.get("load_average_start"), data.get("load_average")
+    loads = " / ".join(f"{a[0]:.1f}" for a in load if a)
+    block = (f"{RESULTS_BEGIN}\nMeasured {data['when']} with `{data['command']}` (median of {data['rounds']} rounds, "
+             f"{data['seconds']:.0f} s windows; 1-minute load average at start / end: {loads}; push load client "
+             f"CPU at 10,000 viewers: {data['push'][-1]['load_cpu_pct']:.0f} % of a core):\n\n{table(data)}\n{RESULTS_END}")
     start, end = text.index(RESULTS_BEGIN), text.index(RESULTS_END) + len(RESULTS_END)
     readme.write_text(text[:start] + block + text[end:])
 
@@ -550,6 +554,7 @@ def main() -> int:
         return 0
 
     limit = raise_nofile()
+    load_start = os.getloadavg()
     counts = [int(n) for n in args.viewers.split(",")]
     if max(counts) // min(args.clients, args.poll_clients) + 100 > limit:
         raise SystemExit(f"open-files hard limit {limit} is too low for {max(counts)} viewers")
@@ -619,7 +624,7 @@ def main() -> int:
                 "push": [median_of(rounds_push[n]) for n in counts],
                 "poll": [median_of(rounds_poll[n]) for n in counts],
                 "all_rounds": {"push": rounds_push, "poll": rounds_poll},
-                "load_average": os.getloadavg(),
+                "load_average": os.getloadavg(), "load_average_start": load_start,
             }
         finally:
             for proc in procs:
@@ -634,6 +639,7 @@ def main() -> int:
     JSON_OUT.parent.mkdir(parents=True, exist_ok=True)
     JSON_OUT.write_text(json.dumps(data, indent=1, default=str))
     print(table(data))
+    print(f"load average (1, 5, 15 min) at start {load_start}, at end {data['load_average']}")
     try:
         print(*charts(data), sep="\n")
     except ImportError:
