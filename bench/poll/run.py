@@ -480,8 +480,11 @@ def measure(server: Server, targets_file: Path, *, n: int, rnd: int, args, pg: P
     r0 = rds.commands()
     pg0, pgb0, web0, red0 = pg.cpu(), pg.cpu_background(), server.cpu(), rds.cpu()
     busy0, own0 = machine_busy_seconds(), _own_cpu()
+    spies = profile_start(server, n=n, rnd=rnd, args=args)
     summary, wrk_cpu = wrk(server.port, targets_file, connections=n, seconds=args.duration, threads=args.threads,
                            nice=args.nice)
+    for spy in spies:
+        spy.wait(timeout=args.duration + 30)
     # CPU: the window itself. Counts: once the server has also answered what was still queued,
     # so statements and Redis commands are divided by exactly the polls that caused them.
     pg1, pgb1, web1, red1 = pg.cpu(), pg.cpu_background(), server.cpu(), rds.cpu()
@@ -519,6 +522,81 @@ def measure(server: Server, targets_file: Path, *, n: int, rnd: int, args, pg: P
     w.wrk_threads = min(args.threads, n)
     w.other_cpu_s = max(0.0, (busy1 - busy0) - (w.pg_cpu_s + w.redis_cpu_s + w.web_cpu_s + wrk_cpu + own1 - own0))
     return w
+
+
+# --- where a poll's time goes: py-spy on the server's workers (--profile) ------------------------
+
+def profile_start(server: Server, *, n: int, rnd: int, args) -> list[subprocess.Popen]:
+    """Sample every worker of `server` with py-spy for the window (CPU only: idle threads left out)."""
+    if not args.profile or server.name == "baseline":
+        return []
+    out = Path(args.profile)
+    out.mkdir(parents=True, exist_ok=True)
+    return [subprocess.Popen(
+        [shutil.which("py-spy") or str(Path(PY).parent / "py-spy"), "record", "--pid", str(pid), "--rate", "250",
+         "--duration", str(max(1, round(args.duration))), "--format", "raw", "--nonblocking",
+         "--output", str(out / f"{server.name}-n{n}-r{rnd}-{pid}.txt")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for pid in children(server.proc.pid)]
+
+
+PROFILE_GROUPS = [  # the first whose marker is in a frame's "(file:line)" names the group
+    ("gunicorn (server, parsing, connections)", "(gunicorn/"),
+    ("redis-py client (and its socket I/O)", "(redis/"),
+    ("prometheus_client (metrics)", "(prometheus_client/"),
+    ("DRF", "(rest_framework/"),
+    ("Django", "(django/"),
+    ("academy (poll code)", "(academy/"),
+    ("bench view", "(bench/"),
+]
+# The frames that tell where a poll's time goes, counted with everything below them.
+PROFILE_SPANS = [
+    ("WSGI app (all the poll's work)", ("PollApp.__call__", "WSGIHandler.__call__")),
+    ("Django's handler", ("WSGIHandler.__call__",)),
+    ("PollApp's poll", ("PollApp._poll",)),
+    ("the Redis call", ("Redis.execute_command", "Script.__call__", "Redis.hgetall")),
+]
+
+
+def profile_report(directory: Path) -> str:
+    """Return, per server and N, where the workers' CPU samples fell: by group (self time) and top functions."""
+    groups: dict[tuple[str, str], dict[str, int]] = {}
+    functions: dict[tuple[str, str], dict[str, int]] = {}
+    spans: dict[tuple[str, str], dict[str, int]] = {}
+    for path in sorted(directory.glob("*.txt")):
+        server, n = path.name.split("-")[:2]
+        key = (server, n)
+        for line in path.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not stack or not count.isdigit():
+                continue
+            frames = stack.split(";")
+            leaf = frames[-1]
+            group = next((name for name, marker in PROFILE_GROUPS if marker in leaf),
+                         "Python stdlib (threads, selectors, sockets)")
+            groups.setdefault(key, {})[group] = groups.get(key, {}).get(group, 0) + int(count)
+            names = {frame.split(" (")[0] for frame in frames}
+            for span, markers in PROFILE_SPANS:
+                if names.intersection(markers):
+                    spans.setdefault(key, {})[span] = spans.get(key, {}).get(span, 0) + int(count)
+            name = leaf.split(" (")[0] + " (" + leaf.rsplit("/", 1)[-1]
+            functions.setdefault(key, {})[name] = functions.get(key, {}).get(name, 0) + int(count)
+    lines = []
+    for key in sorted(groups):
+        total = sum(groups[key].values())
+        lines.append(f"{key[0]} {key[1]}: {total} samples of the workers' busy threads (py-spy, 250 Hz; a thread "
+                     "waiting for the GIL or in a system call counts as busy)")
+        lines.append("  by the module of the innermost frame:")
+        for group, count in sorted(groups[key].items(), key=lambda kv: -kv[1]):
+            lines.append(f"  {100 * count / total:5.1f} %  {group}")
+        lines.append("  with everything they called:")
+        for span, _ in PROFILE_SPANS:
+            if spans.get(key, {}).get(span):
+                lines.append(f"  {100 * spans[key][span] / total:5.1f} %  {span}")
+        lines.append("  top functions by own samples:")
+        for name, count in sorted(functions[key].items(), key=lambda kv: -kv[1])[:12]:
+            lines.append(f"  {100 * count / total:5.1f} %    {name}")
+        lines.append("")
+    return "\n".join(lines)
 
 
 def _own_cpu() -> float:
@@ -756,11 +834,16 @@ def main() -> int:
     parser.add_argument("--nice", type=int, default=-10,
                         help="priority of servers and wrk when run as root (0: leave as is)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "bench"), help="where the charts go")
+    parser.add_argument("--profile", metavar="DIR", default="",
+                        help="sample ours' and bare's workers with py-spy during each window, print where their "
+                             "CPU went (implies --no-write: sampling costs the servers CPU)")
     parser.add_argument("--no-write", action="store_true", help="print only: no charts, JSON or README")
     parser.add_argument("--replot", action="store_true", help="redraw the charts from <out>/poll.json, measure nothing")
     args = parser.parse_args()
     if args.replot:
         return replot(Path(args.out))
+    if args.profile:
+        args.no_write = True  # figures taken while sampled are not the README's
     if args.compare_servers:
         args.no_write = True  # a choice to make, not the figures of the README
     concurrencies = [int(n) for n in args.concurrency.split(",")]
@@ -878,6 +961,8 @@ def main() -> int:
     print("\nbaseline statements (first window):")
     for query, calls in baseline_sql:
         print(f"  {calls:>7}  {query}")
+    if args.profile:
+        print("\n" + profile_report(Path(args.profile)))
     print(f"\nbench/poll took {time.monotonic() - started:.0f} s")
     if args.no_write:
         return 0
