@@ -12,6 +12,7 @@ holds the HTTP endpoints, which urls.py routes like every app's.
 from __future__ import annotations
 
 from academy.progress.client import ping, redis_used_memory
+from academy.progress.codec import state_decode
 from academy.progress.lease import attempt_lease
 from academy.progress.lifecycle import (
     RETRYABLE,
@@ -41,7 +42,8 @@ __all__ = [
     "STREAM_PATH", "ProgressReporter", "Status", "TaskCancelled", "TaskKind", "TaskRef", "TaskRow", "TaskState",
     "TenantAtCapacity",
     "active_tasks", "attempt_ended", "attempt_lease", "error_fields", "error_render", "kind_get", "kind_register",
-    "ping", "progress_get", "progress_get_also", "progress_live", "redis_used_memory", "step_code", "stream_app",
+    "ping", "progress_get", "progress_get_also", "progress_live", "redis_used_memory", "state_decode", "step_code",
+    "stream_app",
     "task_cancel", "task_create", "task_fail", "task_finish", "task_mark_processing", "task_requeue", "task_retry",
     "task_stuck", "unpublish",
 ]

@@ -12,6 +12,7 @@ from redis.cluster import RedisCluster
 
 from academy.progress.breaker import guarded
 from academy.progress.client import get_redis, redis_is_cluster
+from academy.progress.codec import fields_pack, state_decode
 from academy.progress.keys import active_key, events_channel, events_key, missing_count_key, task_keys
 from academy.progress.types import MISSING, TaskRef, TaskState
 
@@ -54,18 +55,20 @@ def state_write(ref: TaskRef, state: TaskState, *, only_if_exists: bool = False,
 
     An applied state is announced in the same script (the tenant's event stream and
     channel, for live viewers) unless announce=False. With a pipeline the call is queued
-    and None returned; the caller reads the result.
+    and None returned; the caller reads the result. A finished state's fields are stored
+    packed (academy.progress.codec), so its HASH stays one small listpack.
     """
+    fields = fields_pack(state.fields) if state.terminal else state.fields
     args = [
         state.attempt,
         state.status,
         "1" if only_if_exists else "0",
         settings.PROCESSING_STATUS_TTL if state.status != MISSING else settings.PROGRESS_MISSING_TTL,
         _terminal_ttl(),
-        len(state.fields),
+        len(fields),
         len(state.progress),
         len(state.step),
-        *_flatten(state.fields),
+        *_flatten(fields),
         *_flatten(state.progress),
         *_flatten(state.step),
     ]
@@ -84,35 +87,13 @@ def state_write(ref: TaskRef, state: TaskState, *, only_if_exists: bool = False,
     return bool(applied)
 
 
-def state_decode(status: list | dict, progress: list | dict = (), step: list | dict = ()) -> TaskState | None:
-    """Return the state a task's hashes hold (HGETALL replies, flat or as dicts); None without status.
-
-    The one decoder of the stored encoding: the reads here, the polls and the stream's events
-    (the write script announces the same HGETALL replies) all go through it.
-    """
-    return _state(*(_pairs(raw) if isinstance(raw, (list, tuple)) else raw for raw in (status, progress, step)))
-
-
-def _state(status: dict[str, str], progress: dict[str, str], step: dict[str, str]) -> TaskState | None:
-    if "status" not in status:
-        return None
-    fields = dict(status)
-    name = fields.pop("status")
-    attempt = int(fields.pop("attempt", 0) or 0)
-    return TaskState(status=name, attempt=attempt, fields=fields, progress=progress, step=step)
-
-
-def _pairs(flat: list) -> dict[str, str]:
-    return dict(zip(flat[::2], flat[1::2]))
-
-
 def state_read(ref: TaskRef) -> TaskState | None:
     """Return the task's state in one call of the read script, or None when Redis has nothing.
 
     A finished task costs one HGETALL inside it; a running one three (status, progress, step).
     """
     raw = guarded(lambda: _script(_READ_LUA)(keys=task_keys(ref)))
-    return _state(*(_pairs(flat) for flat in raw), *([{}, {}] if len(raw) == 1 else []))
+    return state_decode(*raw)
 
 
 def state_read_also(ref: TaskRef, also: str | None) -> tuple[TaskState | None, str | None]:
@@ -128,7 +109,7 @@ def state_read_also(ref: TaskRef, also: str | None) -> tuple[TaskState | None, s
         return state_read(ref), guarded(lambda: client.get(also))
     raw = guarded(lambda: _script(_READ_LUA)(keys=[*task_keys(ref), also]))
     extra = raw.pop(0) or None
-    return _state(*(_pairs(flat) for flat in raw), *([{}, {}] if len(raw) == 1 else [])), extra
+    return state_decode(*raw), extra
 
 
 def states_read(refs: Iterable[TaskRef]) -> list[TaskState | None]:
@@ -154,7 +135,7 @@ def states_queue(pipe, refs: Iterable[TaskRef]) -> None:
 
 def states_decode(raw: list) -> list[TaskState | None]:
     """Return the states a pipeline of states_queue answered, in order."""
-    return [_state(*raw[i:i + 3]) for i in range(0, len(raw), 3)]
+    return [state_decode(*raw[i:i + 3]) for i in range(0, len(raw), 3)]
 
 
 def active_add(ref: TaskRef) -> None:
