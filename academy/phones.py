@@ -43,12 +43,18 @@ def phone_normalize(value: object) -> str:
     018/019 numbers are refused: they were retired in 2021, and a parent is identified by a
     010 number. The ValueError's message names the value and what is wrong with it.
     """
-    if type(value) is str:
+    kind = value.__class__
+    if kind is str:
         # The common spellings, "010-1234-5678", "010 1234 5678", "01012345678", without
         # the general path: an import of 100,000 rows calls this twice a row.
         digits = value.translate(_STRIP)
         if len(digits) == 11 and digits.startswith("010") and digits.isascii() and digits.isdigit():
             return digits
+    elif kind is float or kind is int:
+        # A number cell, 1012345678 (Excel dropped the leading 0; calamine gives a float):
+        # the general path would make "010" + its digits too.
+        if 1_000_000_000 <= value <= 1_099_999_999 and (kind is int or value.is_integer()):
+            return f"0{int(value)}"
     if isinstance(value, bool) or value is None:
         raise PhoneInvalid("phone_not_a_number", "is not a phone number", {"value": ""})
     if isinstance(value, float):

@@ -62,8 +62,11 @@ class Student(models.Model):
 
     class Meta:
         indexes = [
-            # The import's lookup of active and soft-deleted students by their identity.
-            models.Index(fields=["tenant", "name", "parent_phone"], name="student_tenant_name_phone"),
+            # The import's lookup of soft-deleted students by their identity (active ones are
+            # found through student_active_identity_unique). Partial: a new student's insert
+            # does not touch it, and it stays as small as the number of deleted students.
+            models.Index(fields=["tenant", "name", "parent_phone"], condition=Q(deleted_at__isnull=False),
+                         name="student_deleted_identity"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "ps_number"], name="student_tenant_ps_number_unique"),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from array import array
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Iterator, Protocol, Sequence
@@ -26,6 +27,7 @@ from academy.students.parsing import (
     check_workbook,
 )
 from academy.students.selectors import student_identities_find
+from academy.tenants.activation import CODE_PRINTED_LENGTH as ACCOUNT_CODE_LENGTH
 from academy.tenants.activation import activation_codes_new
 from academy.tenants.models import Membership, Role, User
 from academy.tenants.services import users_deactivate
@@ -63,11 +65,23 @@ class _Report:
     restored: int = 0
     skipped_existing: int = 0
     failed: list[dict] = field(default_factory=list)
-    accounts: list[dict] = field(default_factory=list)
+    # The new accounts, a chunk at a time, compact until the end: (username prefix, first
+    # number, Excel rows, names, the codes joined, expiry). As dicts from the first chunk
+    # on, 100,000 accounts held about 55 MB while the sheet was still loaded.
+    account_chunks: list[tuple[str, int, array, list[str], str, str]] = field(default_factory=list)
 
     def fail(self, rows: Sequence[StudentRow], error: str) -> None:
         self.failed.extend({"row": row.row, "name": row.name, "error": error, "code": "row_not_saved",
                             "params": {}} for row in rows)
+
+    def _accounts(self) -> Iterator[dict]:
+        while self.account_chunks:
+            prefix, first, rows, names, codes, expires_at = self.account_chunks.pop(0)
+            for offset, (row, name) in enumerate(zip(rows, names)):
+                number = _ps_number(first + offset)
+                code = codes[offset * ACCOUNT_CODE_LENGTH:(offset + 1) * ACCOUNT_CODE_LENGTH]
+                yield {"row": row, "name": name, "ps_number": number, "username": prefix + number,
+                       "activation_code": code, "activation_expires_at": expires_at}
 
     def as_result(self, *, dry_run: bool) -> dict:
         result = {
@@ -77,7 +91,7 @@ class _Report:
             "failed": sorted(self.failed, key=lambda entry: entry["row"]),
             "total": self.total,
             # Staff hand each new student their code; it works once, until activation_expires_at.
-            "accounts": sorted(self.accounts, key=lambda entry: entry["row"]),
+            "accounts": sorted(self._accounts(), key=lambda entry: entry["row"]),
         }
         if dry_run:
             result["dry_run"] = True
@@ -202,7 +216,8 @@ def _write_chunk_reporting(*, tenant_id: int, items: list[tuple[StudentRow, int 
         else:
             report.created += created
             report.restored += restored
-            report.accounts.extend(accounts)
+            if accounts is not None:
+                report.account_chunks.append(accounts)
             return
 
 
@@ -211,10 +226,12 @@ def _db_error(exc: DatabaseError) -> str:
     return f"database error: {first_line[:200]}"
 
 
-def _write_chunk(*, tenant_id: int, items: list[tuple[StudentRow, int | None]]) -> tuple[int, int, list[dict]]:
+def _write_chunk(*, tenant_id: int, items: list[tuple[StudentRow, int | None]]
+                 ) -> tuple[int, int, tuple | None]:
     """Create and restore one chunk's students in one transaction.
 
-    Return (created, restored, the new accounts with their activation codes).
+    Return (created, restored, the new accounts with their activation codes, in
+    _Report.account_chunks' compact form, or None).
     """
     new = [row for row, student_id in items if student_id is None]
     restore = [(student_id, row) for row, student_id in items if student_id is not None]
@@ -230,12 +247,8 @@ def _write_chunk(*, tenant_id: int, items: list[tuple[StudentRow, int | None]]) 
         expires = now + timedelta(days=settings.ACTIVATION_CODE_TTL_DAYS)
         write(tenant_id=tenant_id, new=new, first=first, restore=restore,
               code_hashes=[code_hash for _, code_hash in codes], expires=expires, now=now)
-    expires_at = expires.isoformat()  # one string for the chunk: 100,000 accounts share it
-    accounts = [
-        {"row": row.row, "name": row.name, "ps_number": number, "username": f"t{tenant_id}-{number}",
-         "activation_code": code, "activation_expires_at": expires_at}
-        for row, number, (code, _) in zip(new, (_ps_number(first + n) for n in range(len(new))), codes)
-    ]
+    accounts = (f"t{tenant_id}-", first, array("q", [row.row for row in new]), [row.name for row in new],
+                "".join(code for code, _ in codes), expires.isoformat()) if new else None
     return len(new), len(restore), accounts
 
 
@@ -248,17 +261,20 @@ def _write_chunk(*, tenant_id: int, items: list[tuple[StudentRow, int | None]]) 
 _ROW_COLUMNS = ("name text, parent_phone text, phone text, school text, school_type text, grade int2, "
                 "class_name text, major text, gender text, memo text")
 _CREATE_SQL = """
-WITH r AS (
-    SELECT r.*, 'S' || CASE WHEN r.n + %(first)s <= 1000000 THEN lpad((r.n + %(first)s - 1)::text, 6, '0')
-                            ELSE (r.n + %(first)s - 1)::text END AS ps_number
-    FROM ROWS FROM (json_to_recordset(%(rows)s::json) AS ({columns}), unnest(%(codes)s::text[])) WITH ORDINALITY
+WITH r AS MATERIALIZED (
+    -- The users' ids come from their sequence here, so the students and memberships below
+    -- take them from r instead of joining on what the users' INSERT returns.
+    SELECT r.*, nextval(pg_get_serial_sequence('{user}', 'id')) AS user_id,
+           'S' || CASE WHEN r.n + %(first)s <= 1000000 THEN lpad((r.n + %(first)s - 1)::text, 6, '0')
+                       ELSE (r.n + %(first)s - 1)::text END AS ps_number
+    FROM ROWS FROM (json_to_recordset(%(rows)s::json) AS ({columns}), json_array_elements_text(%(codes)s::json))
+        WITH ORDINALITY
         AS r(name, parent_phone, phone, school, school_type, grade, class_name, major, gender, memo, code_hash, n)
 ), u AS (
-    INSERT INTO {user} (password, is_superuser, username, first_name, last_name, email, is_staff, is_active,
+    INSERT INTO {user} (id, password, is_superuser, username, first_name, last_name, email, is_staff, is_active,
                         date_joined, must_change_password, activation_code_hash, activation_expires_at)
-    SELECT %(password)s, false, %(prefix)s || r.ps_number, r.name, '', '', false, true, %(now)s, false,
+    SELECT r.user_id, %(password)s, false, %(prefix)s || r.ps_number, r.name, '', '', false, true, %(now)s, false,
            r.code_hash, %(expires)s FROM r
-    RETURNING id, username
 ), p AS (
     -- DO UPDATE, not DO NOTHING: RETURNING then gives the existing parents too. Sorted, so
     -- concurrent upserts lock rows in one order.
@@ -269,13 +285,14 @@ WITH r AS (
 ), s AS (
     INSERT INTO {student} (tenant_id, parent_id, user_id, ps_number, name, parent_phone, phone, school,
                            school_type, grade, class_name, major, gender, memo, created_at, updated_at)
-    SELECT %(tenant)s, p.id, u.id, r.ps_number, r.name, r.parent_phone, r.phone, r.school, r.school_type,
+    SELECT %(tenant)s, p.id, r.user_id, r.ps_number, r.name, r.parent_phone, r.phone, r.school, r.school_type,
            r.grade, r.class_name, r.major, r.gender, r.memo, %(now)s, %(now)s
-    FROM r JOIN u ON u.username = %(prefix)s || r.ps_number JOIN p ON p.phone = r.parent_phone
-    RETURNING user_id
+    FROM r JOIN p ON p.phone = r.parent_phone
 )
+-- The foreign keys of all four inserts are checked at the end of this one statement
+-- (SET CONSTRAINTS ALL IMMEDIATE), when every row of it is in place.
 INSERT INTO {membership} (tenant_id, user_id, role, created_at)
-SELECT %(tenant)s, user_id, %(role)s, %(now)s FROM s
+SELECT %(tenant)s, user_id, %(role)s, %(now)s FROM r
 """
 _RESTORE_SQL = """
 WITH r AS (
@@ -313,7 +330,7 @@ def _write_sql(*, tenant_id: int, new: list[StudentRow], first: int, restore: li
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         if new:
             cursor.execute(_sql(_CREATE_SQL), {
-                "rows": _rows_json(new), "codes": code_hashes, "expires": expires, "first": first,
+                "rows": _rows_json(new), "codes": orjson.dumps(code_hashes).decode(), "expires": expires, "first": first,
                 "password": UNUSABLE_PASSWORD_PREFIX, "prefix": f"t{tenant_id}-",
                 "now": now, "tenant": tenant_id, "role": Role.STUDENT.value,
             }, prepare=False)

@@ -17,6 +17,7 @@ _READ_AS = str.maketrans({"I": "1", "L": "1", "O": "0"})
 # base32 writes 5 bits a character, as the code does: map RFC 4648's alphabet onto Crockford's.
 _CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", ALPHABET.encode())
 CODE_CHARS = CODE_BYTES * 8 // 5  # 16
+CODE_PRINTED_LENGTH = CODE_CHARS + CODE_CHARS // 4 - 1  # "XXXX-XXXX-XXXX-XXXX"
 
 
 def activation_code_new() -> tuple[str, str]:

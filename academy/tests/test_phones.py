@@ -58,7 +58,19 @@ CELL_CASES = [
     (1012345678.5, None, "not a phone number"),
     (-1012345678, None, "not a phone number"),
     (True, None, "not a phone number"),
+    # The edges of the number-cell fast path (1,000,000,000 to 1,099,999,999).
+    (1000000000, "01000000000", ""),
+    (1099999999.0, "01099999999", ""),
+    (999999999, None, "starting with 010"),
+    (1100000000.0, None, "starting with 010"),
+    (1099999999.5, None, "not a phone number"),
+    (10123456789, None, "starting with 010"),
 ]
+
+
+@pytest.mark.parametrize("value", [1000000000, 1012345678, 1012345678.0, 1099999999, 1050000000.0])
+def test_number_cells_read_like_the_same_digits_typed_as_text(value: object) -> None:
+    assert phone_normalize(value) == phone_normalize(str(int(value)))
 
 
 @pytest.mark.parametrize(("value", "expected", "reason"), CASES + CELL_CASES)

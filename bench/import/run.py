@@ -68,9 +68,12 @@ def worker(approach: str, path: str) -> None:
     password_hash = os.environ["BENCH_PASSWORD_HASH"]
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_stat_statements_reset()")
+    rss_before = peak_rss_mb()
     profile_to = os.environ.get("BENCH_PROFILE")
     profiler = cProfile.Profile() if profile_to else None
     started = time.perf_counter()
+    # For the driver: when the clock started, so that a stopped run's lower bound excludes start-up.
+    Path(os.environ["BENCH_STARTED_FILE"]).write_text(repr(time.time()))
     if profiler:
         profiler.enable()
     APPROACHES[approach](path=path, tenant_id=tenant.pk, password_hash=password_hash)
@@ -88,12 +91,26 @@ def worker(approach: str, path: str) -> None:
         statements, fk_checks = statement_counts(cursor)
     print(json.dumps({
         "seconds": seconds, "end_to_end": seconds + prepare, "statements": statements, "fk_checks": fk_checks,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_before_mb": rss_before,
         "students": Student.objects.filter(tenant=tenant).count(),
         "users": User.objects.filter(username__startswith=f"t{tenant.pk}-").count(),
         "memberships": Membership.objects.filter(tenant=tenant).count(),
         "parents": Parent.objects.filter(tenant=tenant).count(),
     }))
+
+
+def peak_rss_mb() -> float:
+    """Return this process's peak resident set size (VmHWM), in MB.
+
+    Not getrusage's ru_maxrss: Linux carries the pre-exec peak into it, so a worker
+    started from the driver (Django loaded, rosters generated) would report the driver's.
+    """
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def end_to_end_prepare(path: str, tenant_id: int) -> float:
@@ -145,9 +162,13 @@ def load_services():
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100,10000,100000", help="comma-separated row counts")
-    parser.add_argument("--timeout", type=float, default=300, help="seconds allowed to one import")
-    parser.add_argument("--per-row-max", type=int, default=10_000,
-                        help="largest roster given to the per-row approach (it takes minutes beyond)")
+    parser.add_argument("--timeout", type=float, default=300, help="seconds allowed to one batched import")
+    parser.add_argument("--baseline-timeout", type=float, default=120,
+                        help="seconds allowed to one baseline import; a stopped one gives a lower bound "
+                             "of the ratio and is not run again")
+    parser.add_argument("--baseline-max", type=int, default=10_000,
+                        help="largest roster given to the baselines (the targets are at 10,000 rows; "
+                             "beyond, they only spend their timeout)")
     parser.add_argument("--approaches", default="batched,per_row,import_export")
     parser.add_argument("--rounds", type=int, default=3,
                         help="imports per size and approach (medians reported; order alternates by round)")
@@ -203,7 +224,8 @@ def drive(*, base_url: str, root: Path, sizes: list[int], approaches: list[str],
     password_hash = make_password(PASSWORD)
 
     print(f"PostgreSQL {admin.execute('SHOW server_version').fetchone()[0]}, "
-          f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; timeout {args.timeout:.0f} s per import; "
+          f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; timeout {args.timeout:.0f} s per batched "
+          f"import, {args.baseline_timeout:.0f} s per baseline import; "
           f"{args.rounds} rounds; load average at start {_load()}", flush=True)
     results: list[dict] = []
     for size in sizes:
@@ -214,16 +236,19 @@ def drive(*, base_url: str, root: Path, sizes: list[int], approaches: list[str],
             # Alternate the order, so a slow spell of the shared machine hits every approach.
             for approach in (approaches if round_ % 2 == 0 else approaches[::-1]):
                 entry = entries[approach]
-                if approach == "per_row" and size > args.per_row_max:
-                    entry["note"] = f"not run: per-row only up to {args.per_row_max:,} rows"
+                if approach != "batched" and size > args.baseline_max:
+                    entry["note"] = f"not run: baselines only up to {args.baseline_max:,} rows"
                     continue
-                if "stopped_after" in entry:
+                if any("stopped_after" in run for run in entry["runs"]):
                     continue  # one timeout is enough: a second would only cost another --timeout
                 profile = (os.path.join(args.profile, f"{approach}-{size}-{round_ + 1}.prof")
                            if args.profile else None)
+                load = os.getloadavg()[0]
                 run = run_once(base_url=base_url, approach=approach, path=path, password_hash=password_hash,
-                               timeout=args.timeout, profile=profile)
-                if "seconds" in run:
+                               timeout=args.timeout if approach == "batched" else args.baseline_timeout,
+                               profile=profile)
+                run["load"] = load
+                if "seconds" in run or "stopped_after" in run:
                     entry["runs"].append(run)
                 else:
                     entry.update(run)
@@ -249,13 +274,20 @@ def run_once(*, base_url: str, approach: str, path: Path, password_hash: str, ti
         admin.execute("CREATE DATABASE bench_run TEMPLATE bench_template")
     env = django_env(with_db(base_url, "bench_run"))
     env["BENCH_PASSWORD_HASH"] = password_hash
+    started_file = path.parent / "started"
+    started_file.unlink(missing_ok=True)
+    env["BENCH_STARTED_FILE"] = str(started_file)
     if profile:
         env["BENCH_PROFILE"] = profile
     try:
         done = subprocess.run([sys.executable, __file__, "--worker", approach, "--file", str(path)],
                               env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        entry = {"note": f"stopped after {timeout:.0f} s", "stopped_after": timeout}
+        # The import itself ran from the worker's start mark to now: Django's start-up is not
+        # part of the lower bound (no mark: the import never started, the bound says nothing).
+        mark = started_file.read_text() if started_file.exists() else ""
+        ran = time.time() - float(mark) if mark else 0.0
+        entry = {"note": f"stopped after {ran:.0f} s of import", "stopped_after": ran}
         with psycopg.connect(with_db(base_url, "bench_run"), autocommit=True) as run_db:
             entry["statements"], entry["fk_checks"] = statement_counts(run_db.cursor())
         return entry
@@ -266,15 +298,27 @@ def run_once(*, base_url: str, approach: str, path: Path, password_hash: str, ti
 
 
 def summarize(entry: dict) -> None:
-    """Set the entry's figures to the medians of its runs, with the seconds' spread."""
+    """Set the entry's figures to the medians of its runs, with the seconds' spread and the load.
+
+    A run stopped by its timeout counts as taking exactly the timeout: the median is then a
+    lower bound (`lower`), and so is every ratio against it.
+    """
     runs = entry["runs"]
     if not runs:
         return
-    for key in ("seconds", "end_to_end", "statements", "fk_checks"):
-        entry[key] = statistics.median(run[key] for run in runs)
-    entry["peak_rss_mb"] = max(run["peak_rss_mb"] for run in runs)
-    entry["students"] = min(run["students"] for run in runs)
-    entry["spread"] = (min(run["seconds"] for run in runs), max(run["seconds"] for run in runs))
+    seconds = [run.get("seconds", run.get("stopped_after")) for run in runs]
+    entry["lower"] = any("stopped_after" in run for run in runs)
+    entry["seconds"] = statistics.median(seconds)
+    entry["spread"] = (min(seconds), max(seconds))
+    entry["load_range"] = (min(run["load"] for run in runs), max(run["load"] for run in runs))
+    finished = [run for run in runs if "seconds" in run] or runs
+    for key in ("end_to_end", "statements", "fk_checks"):
+        if all(key in run for run in finished):
+            entry[key] = statistics.median(run[key] for run in finished)
+    if all("peak_rss_mb" in run for run in finished):
+        entry["peak_rss_mb"] = max(run["peak_rss_mb"] for run in finished)
+        entry["rss_before_mb"] = max(run["rss_before_mb"] for run in finished)
+        entry["students"] = min(run["students"] for run in finished)
 
 
 def _load() -> str:
@@ -286,29 +330,32 @@ def _seconds(entry: dict) -> str:
 
 
 def table(results: list[dict]) -> str:
-    head = ("rows", "approach", "rounds", "seconds (median)", "min-max", "end to end", "statements",
-            "of which FK checks", "peak RSS MB", "students", "batched is")
+    head = ("rows", "approach", "rounds", "seconds (median)", "min-max", "load", "end to end", "statements",
+            "of which FK checks", "peak RSS MB (at start)", "students", "batched is")
     lines = [head]
-    batched = {r["rows"]: r for r in results if r["approach"] == "batched" and "seconds" in r}
+    batched = {r["rows"]: r for r in results
+               if r["approach"] == "batched" and "seconds" in r and not r.get("lower")}
     for r in results:
         base = batched.get(r["rows"])
-        if r["approach"] == "batched" or base is None:
+        runs = r.get("runs", ())
+        stopped = sum(1 for run in runs if "stopped_after" in run)
+        at_least = ">=" if r.get("lower") else ""
+        if r["approach"] == "batched" or base is None or "seconds" not in r:
             ratio = ""
-        elif "seconds" in r:
-            ratio = (f"{r['seconds'] / base['seconds']:.1f}x faster, "
-                     f"{r['statements'] / max(base['statements'], 1):.0f}x fewer statements")
-        elif "stopped_after" in r:
-            ratio = f">{r['stopped_after'] / base['seconds']:.0f}x faster"
         else:
-            ratio = ""
+            ratio = f"{at_least}{r['seconds'] / base['seconds']:.1f}x faster"
+            if "statements" in r:
+                ratio += f", {at_least}{r['statements'] / max(base['statements'], 1):.0f}x fewer statements"
         lines.append((
-            f"{r['rows']:,}", APPROACH_NAMES[r["approach"]], str(len(r.get("runs", ()))),
-            f"{r['seconds']:.2f}" if "seconds" in r else r.get("note", "-"),
+            f"{r['rows']:,}", APPROACH_NAMES[r["approach"]],
+            f"{len(runs)} ({stopped} stopped at {runs[-1]['stopped_after']:.0f} s)" if stopped else str(len(runs)),
+            f"{at_least}{r['seconds']:.2f}" if "seconds" in r else r.get("note", "-"),
             "{:.2f}-{:.2f}".format(*r["spread"]) if "spread" in r else "-",
+            "{:.1f}-{:.1f}".format(*r["load_range"]) if "load_range" in r else "-",
             f"{r['end_to_end']:.2f}" if "end_to_end" in r and r["approach"] == "batched" else "-",
-            f"{r['statements']:,.0f}" if "statements" in r else "-",
+            f"{at_least}{r['statements']:,.0f}" if "statements" in r else "-",
             f"{r['fk_checks']:,.0f}" if "fk_checks" in r else "-",
-            f"{r['peak_rss_mb']:.0f}" if "peak_rss_mb" in r else "-",
+            f"{r['peak_rss_mb']:.0f} ({r['rss_before_mb']:.0f})" if "peak_rss_mb" in r else "-",
             f"{r['students']:,}" if "students" in r else "-",
             ratio,
         ))

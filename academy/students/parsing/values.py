@@ -115,17 +115,30 @@ def validate_row(raw: RawRow) -> StudentRow | RowError:
 
     value = values.get("gender")
     if value is not None:
-        gender = _GENDERS.get("".join(cell_text(value).lower().split()), "")
+        gender = _GENDER_SEEN.get((value.__class__, value)) if value.__class__ is str else None
+        if gender is None:
+            gender = _GENDERS.get("".join(cell_text(value).lower().split()), "")
+            if gender and value.__class__ is str and len(_GENDER_SEEN) < _SEEN_MAX:
+                _GENDER_SEEN[(str, value)] = gender
         if not gender:
             problems.add(f"gender {cell_text(value)!r} is not 남/여 or M/F", "gender_invalid", value=cell_text(value))
 
     grade: int | None = None
     value = values.get("grade")
     if value is not None:
-        try:
-            grade, implied_type = _grade(value)
-        except _GradeInvalid as exc:
-            problems.add(str(exc), exc.code, value=exc.value)
+        # A roster has a dozen distinct grades: remember the valid ones. Keyed by type too,
+        # so True (== 1) never reads as grade 1.
+        seen = _GRADE_SEEN.get((value.__class__, value))
+        if seen is not None:
+            grade, implied_type = seen
+        else:
+            try:
+                grade, implied_type = _grade(value)
+            except _GradeInvalid as exc:
+                problems.add(str(exc), exc.code, value=exc.value)
+            else:
+                if len(_GRADE_SEEN) < _SEEN_MAX and value.__class__ in (str, int, float):
+                    _GRADE_SEEN[(value.__class__, value)] = (grade, implied_type)
 
     texts = []
     for field, limit, label in _TEXT_FIELDS:
@@ -157,6 +170,11 @@ def validate_row(raw: RawRow) -> StudentRow | RowError:
 
 
 _NAME_MAX = MAX_LENGTHS["name"]
+# Valid grade and gender cells already normalised, by (type, value); bounded, so a file of
+# odd values cannot grow them without end.
+_GRADE_SEEN: dict[tuple[type, object], tuple[int, str]] = {}
+_GENDER_SEEN: dict[tuple[type, object], str] = {}
+_SEEN_MAX = 1000
 _INTERN_MAX = 100
 _TEXT_FIELDS = tuple(
     (field, MAX_LENGTHS[field], field.replace("_", " "))

@@ -91,3 +91,16 @@ def test_numeric_cells_become_text_without_a_trailing_zero() -> None:
 
     assert isinstance(row, StudentRow)
     assert (row.class_name, row.major, row.memo) == ("3", "2.5", "10")
+
+
+def test_remembered_grades_and_genders_answer_like_the_first_time() -> None:
+    def row(**values):
+        return validate_row(RawRow(2, {"name": "김민준", "parent_phone": "010-1111-2222", **values}))
+
+    for _ in range(2):  # the second pass reads what the first one remembered
+        assert (row(grade=1).grade, row(grade=3.0).grade, row(grade="고3").school_type) == (1, 3, "고등")
+        assert (row(gender="남").gender, row(gender=" F ").gender) == ("M", "F")
+        # True == 1 and hashes like it: it must not read as the remembered grade 1.
+        assert isinstance(row(grade=True), RowError)
+        assert isinstance(row(grade=1.5), RowError) and isinstance(row(grade="고7"), RowError)
+        assert isinstance(row(gender="기타"), RowError)
