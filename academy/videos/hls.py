@@ -26,6 +26,8 @@ FFMPEG = "ffmpeg"
 FFPROBE = "ffprobe"
 
 SEGMENT_SECONDS = 4
+POSTER_MAX_HEIGHT = 720
+_POSTER_SCALE = f"scale=-2:'min({POSTER_MAX_HEIGHT},ih)'"
 MASTER_PLAYLIST = "master.m3u8"
 VARIANT_PLAYLIST = "index.m3u8"
 
@@ -259,6 +261,11 @@ def _keyframe_interval(frame_rate: float | None) -> int:
     return max(1, round(fps * SEGMENT_SECONDS))
 
 
+def poster_seconds(duration: float) -> float:
+    """Return where in a video its poster frame is taken: 10 % in, at most 10 s."""
+    return min(max(duration, 0.0) * 0.1, 10.0)
+
+
 def build_hls_command(
     src: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -267,8 +274,15 @@ def build_hls_command(
     has_audio: bool,
     frame_rate: float | None = None,
     progress: bool = True,
+    poster: str | os.PathLike | None = None,
+    poster_at: float = 0.0,
 ) -> list[str]:
-    """Return one ffmpeg command that writes every rendition and the master playlist."""
+    """Return one ffmpeg command that writes every rendition and the master playlist.
+
+    With `poster`, the same command also writes the JPEG poster (the first frame at or after
+    `poster_at` seconds, at most POSTER_MAX_HEIGHT lines): taken from the frames the encode
+    decodes anyway, where a separate run would decode up to a keyframe interval again.
+    """
     if not ladder:
         raise ValueError("ladder is empty")
     out_dir = os.path.abspath(os.fspath(out_dir))
@@ -276,11 +290,15 @@ def build_hls_command(
     gop = str(_keyframe_interval(frame_rate))
 
     # Decode once, split, scale each copy: one pass whatever the ladder length.
-    graph = [f"[0:v]split={count}" + "".join(f"[s{i}]" for i in range(count))]
+    branches = count + (1 if poster is not None else 0)
+    graph = [f"[0:v]split={branches}" + "".join(f"[s{i}]" for i in range(branches))]
     graph += [
         f"[s{i}]scale={r.width}:{r.height},setsar=1,format=yuv420p[v{i}]"
         for i, r in enumerate(ladder)
     ]
+    if poster is not None:
+        # The second trim ends the branch after one frame: the rest of the video costs it nothing.
+        graph.append(f"[s{count}]trim=start={max(0.0, poster_at):.3f},trim=end_frame=1,{_POSTER_SCALE}[poster]")
 
     command = [FFMPEG, "-hide_banner", "-nostdin", "-y", "-v", "error"]
     if progress:
@@ -319,7 +337,17 @@ def build_hls_command(
         # ffmpeg creates the %v folders and writes the master beside them, in out_dir.
         os.path.join(out_dir, "%v", VARIANT_PLAYLIST),
     ]
+    if poster is not None:
+        command += ["-map", "[poster]", "-frames:v", "1", "-q:v", "3", "-update", "1",
+                    os.path.abspath(os.fspath(poster))]
     return command
+
+
+def encode_command(src: str | os.PathLike, out_dir: str | os.PathLike, *, ladder: Sequence[Rendition],
+                   probe: Probe, poster: str | os.PathLike | None = None, progress: bool = True) -> list[str]:
+    """Return the ffmpeg command encode_hls runs for this source (the benchmark runs it bare)."""
+    return build_hls_command(src, out_dir, ladder, has_audio=probe.has_audio, frame_rate=probe.frame_rate,
+                             progress=progress, poster=poster, poster_at=poster_seconds(probe.duration))
 
 
 def _parse_speed(value: str) -> float | None:
@@ -400,16 +428,18 @@ def encode_hls(
     on_progress: ProgressCallback | None = None,
     timeout: float | None = None,
     cancel: threading.Event | None = None,
+    poster: str | os.PathLike | None = None,
 ) -> HlsResult:
     """Encode `src` to HLS under `out_dir` and return where the master playlist is.
 
     Call `on_progress(fraction, speed)` once per ffmpeg progress report. Kill ffmpeg on
     timeout, on `cancel`, or on any exception (the callback's too). On failure `out_dir`
-    may hold partial output; the caller owns it.
+    may hold partial output; the caller owns it. With `poster`, the same run writes the
+    poster there too (see build_hls_command); a video too short to reach its poster time
+    leaves none, which the caller checks.
     """
-    command = build_hls_command(
-        src, out_dir, ladder, has_audio=probe.has_audio, frame_rate=probe.frame_rate
-    )
+    command = encode_command(src, out_dir, ladder=ladder, probe=probe, poster=poster)
+    os.makedirs(out_dir, exist_ok=True)  # the poster may be written before the muxer makes it
     total_us = max(probe.duration, 0.001) * 1_000_000
     deadline = None if timeout is None else time.monotonic() + timeout
     logger.debug("ffmpeg: %s", subprocess.list2cmdline(command))
@@ -509,7 +539,8 @@ def make_poster(
 ) -> str:
     """Write one JPEG frame of `src`, at most 720 lines high, and return its path.
 
-    A time past the end falls back to the first frame.
+    A time past the end falls back to the first frame. The pipeline takes its poster inside
+    the encode (encode_hls's `poster`) and runs this only when that left none.
     """
     out_path = os.path.abspath(os.fspath(out_path))
 
@@ -518,7 +549,7 @@ def make_poster(
         _run([
             FFMPEG, "-hide_banner", "-nostdin", "-y", "-v", "error",
             "-ss", f"{max(0.0, at):.3f}", *_INPUT_GUARD, "-i", _input_url(src),
-            "-frames:v", "1", "-vf", "scale=-2:'min(720,ih)'", "-q:v", "3",
+            "-frames:v", "1", "-vf", _POSTER_SCALE, "-q:v", "3",
             "-update", "1", out_path,
         ], timeout=timeout)
         return os.path.isfile(out_path) and os.path.getsize(out_path) > 0

@@ -101,12 +101,18 @@ def _encode(video: Video, *, reporter: ProgressReporter, prefix: str, cancel: th
         timer.lap("probe")
         reporter.step(TRANSCODE)
         out_dir = os.path.join(work, "hls")
+        poster = os.path.join(out_dir, storage.POSTER)
+        # The poster comes out of the transcode's own decoding (no second ffmpeg run).
         hls.encode_hls(source, out_dir, ladder=ladder, probe=info, timeout=settings.VIDEO_ENCODE_TIMEOUT,
-                       cancel=cancel, on_progress=lambda fraction, speed: reporter.update(fraction))
+                       cancel=cancel, on_progress=lambda fraction, speed: reporter.update(fraction),
+                       poster=poster)
         timer.lap("transcode")
 
         reporter.step(POSTER)
-        hls.make_poster(source, os.path.join(out_dir, storage.POSTER), at_seconds=min(info.duration * 0.1, 10.0))
+        if not (os.path.isfile(poster) and os.path.getsize(poster) > 0):
+            # The video ended before its poster time (a wrong duration in the file): take
+            # one on its own, which falls back to the first frame.
+            hls.make_poster(source, poster, at_seconds=hls.poster_seconds(info.duration))
         _check(cancel)
         timer.lap("poster")
 

@@ -1,5 +1,6 @@
 """The ffmpeg layer against real ffmpeg: tiny clips keep the whole file fast."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -246,6 +247,37 @@ def test_an_exception_in_the_callback_kills_ffmpeg(long_clip, tmp_path, exceptio
     with pytest.raises(exception):
         hls.encode_hls(long_clip, tmp_path / "hls", ladder=hls.plan_ladder(info), probe=info, on_progress=on_progress)
     assert not child_processes()
+
+
+# the poster inside the encode
+
+
+def test_encode_hls_writes_the_poster_from_its_own_decoding(tmp_path):
+    tall = generate_test_clip(tmp_path / "tall.mp4", seconds=2, width=480, height=1000, audio=False)
+    info = hls.probe(tall)
+    poster = tmp_path / "hls" / "poster.jpg"
+
+    command = hls.encode_command(tall, tmp_path / "hls", ladder=hls.plan_ladder(info), probe=info, poster=poster)
+    hls.encode_hls(tall, tmp_path / "hls", ladder=hls.plan_ladder(info), probe=info, poster=poster)
+
+    assert command.count("ffmpeg") == 1 and command[-1] == str(poster), "one run, the poster its last output"
+    assert "trim=start=0.200,trim=end_frame=1" in command[command.index("-filter_complex") + 1]
+    assert open(poster, "rb").read(2) == b"\xff\xd8"
+    stream = ffprobe_json(poster)["streams"][0]
+    assert stream["height"] == 720 and stream["width"] == pytest.approx(480 * 720 / 1000, abs=2)
+    assert (tmp_path / "hls" / "master.m3u8").is_file()
+    assert not child_processes()
+
+
+def test_a_poster_time_past_the_end_leaves_no_poster_and_no_failure(clip, tmp_path):
+    info = hls.probe(clip)
+    late = dataclasses.replace(info, duration=500.0)  # a file claiming more than it holds
+
+    hls.encode_hls(clip, tmp_path / "hls", ladder=hls.plan_ladder(info), probe=late, poster=tmp_path / "hls" / "p.jpg")
+
+    assert hls.poster_seconds(500.0) == 10.0
+    assert not (tmp_path / "hls" / "p.jpg").exists(), "the pipeline then takes one with make_poster"
+    assert (tmp_path / "hls" / "master.m3u8").is_file()
 
 
 # make_poster
