@@ -822,7 +822,7 @@ def main() -> int:
     parser.add_argument("--concurrency", default="50,500", help="comma-separated N (default 50,500: issue 17's)")
     parser.add_argument("--duration", type=float, default=8, help="seconds of each measured window")
     parser.add_argument("--warmup", type=float, default=2, help="seconds of warm-up before each window")
-    parser.add_argument("--rounds", type=int, default=3, help="windows per (server, N); the order alternates")
+    parser.add_argument("--rounds", type=int, default=5, help="windows per (server, N): medians of 5 (at least 3)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes of each server")
     parser.add_argument("--server", choices=SERVER_KINDS, default="gunicorn-gthread",
                         help="the WSGI server every compared endpoint runs under")
@@ -925,21 +925,25 @@ def main() -> int:
                       + "; ".join(f"{calls}x {' '.join(q.split())[:70]}" for q, calls in pg.statements()),
                       flush=True)
             print(f"bench/poll: {kind}, {args.workers} workers per server: {', '.join(names)}", flush=True)
-            for rnd in range(1, args.rounds + 1):
-                for i, n in enumerate(concurrencies):
-                    # Rotate the order, so no server always runs first (or right after the baseline).
-                    shift = (i + rnd) % len(names)
-                    for name in names[shift:] + names[:shift]:
-                        w = measure(by_name[name], files[name], n=n, rnd=rnd, args=args, pg=pg, rds=rds,
-                                    servers=servers)
-                        w.kind = kind
-                        if args.compare_servers:
-                            w.server = f"{name}@{kind}"
-                        windows.append(w)
-                        print(f"  round {rnd} N={n:<5} {w.server:<9} {w.rps:7.0f} req/s  p50 {w.p50_ms:7.1f} ms  "
-                              f"p99 {w.p99_ms:7.1f} ms  errors {w.errors or 0}  SQL {w.sql_statements}  "
-                              f"PG CPU {w.pg_cpu_s:.2f} s  Redis {w.redis_per_poll:.2f}/poll  "
-                              f"other CPU {w.other_cpu_s:.1f} s  load {_load()}", flush=True)
+            # Ours and bare first, alternating which goes first; the baseline's windows after all
+            # of theirs. A window right after the baseline's ran slower (in the 14:20 run ours
+            # followed it in 5 of 6 windows, bare in 1, and those were ours' slowest, with twice
+            # the CPU used elsewhere on the machine), so the baseline must not sit between them.
+            for group in ([n for n in names if n != "baseline"], [n for n in names if n == "baseline"]):
+                for rnd in range(1, args.rounds + 1):
+                    for i, n in enumerate(concurrencies):
+                        shift = (i + rnd) % len(group) if group else 0
+                        for name in group[shift:] + group[:shift]:
+                            w = measure(by_name[name], files[name], n=n, rnd=rnd, args=args, pg=pg, rds=rds,
+                                        servers=servers)
+                            w.kind = kind
+                            if args.compare_servers:
+                                w.server = f"{name}@{kind}"
+                            windows.append(w)
+                            print(f"  round {rnd} N={n:<5} {w.server:<9} {w.rps:7.0f} req/s  p50 {w.p50_ms:7.1f} ms  "
+                                  f"p99 {w.p99_ms:7.1f} ms  errors {w.errors or 0}  SQL {w.sql_statements}  "
+                                  f"PG CPU {w.pg_cpu_s:.2f} s  Redis {w.redis_per_poll:.2f}/poll  "
+                                  f"other CPU {w.other_cpu_s:.1f} s  load {_load()}", flush=True)
             for server in servers:
                 server.stop()
     finally:
