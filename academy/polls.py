@@ -96,6 +96,7 @@ def lean(drf_view: type[APIView]) -> Callable[..., HttpResponse]:
         return _json(response.data, status=response.status_code)
 
     view.cls, view.initkwargs, view.csrf_exempt = drf.cls, drf.initkwargs, True
+    view.lean_of = drf_view  # PollApp answers the GETs of a lean view whose endpoint has a poll_kind
     view.__name__ = view.__qualname__ = drf.__name__
     view.__doc__ = drf_view.__doc__
     return view
@@ -162,7 +163,7 @@ _REASONS = {200: "200 OK", 401: "401 Unauthorized", 403: "403 Forbidden", 404: "
 class _Route:
     """One poll URL of the URLconf: its pattern, its metrics label, its endpoint class."""
 
-    __slots__ = ("pattern", "prefix", "name", "cls", "endpoint", "permissions", "kind", "arg")
+    __slots__ = ("pattern", "prefix", "name", "cls", "endpoint", "kind", "arg")
 
     def __init__(self, url: URLPattern, prefix: str):
         self.pattern = url.pattern
@@ -187,7 +188,7 @@ def _poll_routes() -> list[_Route]:
     """Return the URLconf's progress polls: top-level routes whose view is `lean` of a `poll_kind` endpoint."""
     routes = []
     for url in get_resolver().url_patterns:
-        cls = getattr(getattr(url, "callback", None), "cls", None)
+        cls = getattr(getattr(url, "callback", None), "lean_of", None)
         if isinstance(url, URLPattern) and getattr(cls, "poll_kind", None) and len(url.pattern.converters) == 1:
             route = str(url.pattern)
             routes.append(_Route(url, "/" + route[:route.index("<")]))

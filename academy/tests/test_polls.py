@@ -353,3 +353,11 @@ def test_the_asgi_entry_point_answers_the_polls_as_the_wsgi_one(make_member, ent
     assert asgi_body == body
     assert sorted((k.decode().lower(), v.decode()) for k, v in start["headers"]) == sorted(
         (k.lower(), v) for k, v in headers)
+
+
+def test_the_wsgi_entry_point_answers_the_two_progress_polls_itself():
+    """With the project's settings PollApp is on (no unknown middleware turned it off)."""
+    from academy.wsgi import application
+
+    assert sorted(route.name for route in application.routes) == ["job-progress", "video-progress"]
+    assert application.metered
