@@ -20,8 +20,9 @@ Starts a throwaway PostgreSQL (pg_stat_statements) and Redis (scripts/services.p
         latency of every event (the event id is the Redis stream id, milliseconds of Redis's
         clock; the viewer's clock is the same machine's), events delivered, CPU of the server
         processes, of Redis and of the load client, RSS per server process (minus its RSS
-        before the viewers connected), sockets per server process, Redis Pub/Sub clients
-        (CLIENT LIST TYPE pubsub) and SQL statements (pg_stat_statements).
+        before the viewers connected), viewer connections per server process (its established
+        TCP connections to the server port), Redis Pub/Sub clients (CLIENT LIST TYPE pubsub)
+        and SQL statements (pg_stat_statements).
   poll  gunicorn, 2 sync workers (academy/gunicorn_conf.py, the production poll path). The
         same N viewers poll as the web app does for a task 10-60 s old: its progress every
         2 s and the active list every 3 s (0.83 requests/s per viewer asked). Measured:
@@ -103,16 +104,26 @@ def rss_bytes(pid: int) -> int:
     return 0
 
 
-def sockets(pid: int) -> int:
+def connections(pid: int, port: int) -> int:
+    """Count the established TCP connections to `port` that process `pid` holds (its viewers)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                inodes.add(fields[9])
     count = 0
-    if not Path(f"/proc/{pid}/fd").exists():
-        return 0
     for fd in Path(f"/proc/{pid}/fd").iterdir():
         try:
-            if os.readlink(fd).startswith("socket:"):
-                count += 1
+            link = os.readlink(fd)
         except OSError:
-            pass
+            continue
+        if link.startswith("socket:[") and link[8:-1] in inodes:
+            count += 1
     return count
 
 
@@ -295,13 +306,12 @@ def push_window(n: int, *, port: int, env: dict, binary: Path, tmp: Path, args, 
     try:
         workers = server_processes(server.pid)
         rss0 = {pid: rss_bytes(pid) for pid in workers}
-        sock0 = {pid: sockets(pid) for pid in workers}
         loads = [Viewers(binary, port, tickets[i::args.clients], tmp) for i in range(args.clients)]
         ready = [load.ready() for load in loads]
         connected = sum(r[0] for r in ready)
         time.sleep(1.0)
         pubsub_clients = len(rds.client_list(_type="pubsub"))
-        conns = {pid: sockets(pid) - sock0[pid] for pid in workers}
+        conns = {pid: connections(pid, port) for pid in workers}
         rss = {pid: rss_bytes(pid) - rss0[pid] for pid in workers}
         pg.execute("SELECT pg_stat_statements_reset()")
         cmd0 = _commands(rds)
@@ -604,7 +614,8 @@ def main() -> int:
                     print(f"round {rnd + 1} push {n}: p50 {push['p50_ms']:.0f} ms p99 {push['p99_ms']:.0f} ms, "
                           f"{push['events_delivered']} of {push['expected_deliveries']} events, connected "
                           f"{push['connected']}, server CPU {push['server_cpu_pct']:.0f} %, "
-                          f"{push['kib_per_connection']:.1f} KiB/conn, pubsub clients {push['pubsub_clients']}, "
+                          f"{push['kib_per_connection']:.1f} KiB/conn, connections per process "
+                          f"{push['connections_per_process']}, pubsub clients {push['pubsub_clients']}, "
                           f"load CPU {push['load_cpu_pct']:.0f} %, Redis CPU {push['redis_cpu_pct']:.0f} %, "
                           f"SQL {push['sql_statements']}, errors {push['errors']}", flush=True)
                     if args.push_only:
