@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from academy.progress.api import state_decode
 from academy.tests import stack
 from academy.testdata.clips import generate_test_clip
 from academy.videos.models import Video
@@ -79,7 +80,9 @@ def row(video_id: int) -> Video:
 
 
 def redis_task(redis_server, tenant_id: int, video_id: int) -> dict:
-    return redis_server.client().hgetall(f"tenant:{tenant_id}:video:{{{video_id}}}:status")
+    """Return the status and attempt Redis holds for the video ({} when none), decoded as the app does."""
+    state = state_decode(redis_server.client().hgetall(f"tenant:{tenant_id}:video:{{{video_id}}}:status"))
+    return {} if state is None else {"status": state.status, "attempt": str(state.attempt)}
 
 
 def encoding_midway(redis_server, tenant_id: int, video_id: int) -> bool:

@@ -3,8 +3,9 @@
 A finished task keeps one HASH forever, so its bytes count (issue 17: at most 200 B per
 finished task at Redis defaults). Redis keeps a HASH as one small listpack only while every
 value is at most `hash-max-listpack-value` (64) bytes; a job's result JSON alone is longer.
-So a terminal state keeps `status` and `attempt` as plain fields (write.lua orders writes by
-them, read.lua branches on status) and packs its other fields into one value, PACKED:
+So a terminal state keeps its status and attempt as plain fields with one-letter names, `s`
+and `a` (write.lua orders writes by them; read.lua looks for a running task's `status`), and
+packs its other fields into one value, PACKED:
 
     <marker of field 1><value 1><marker of field 2><value 2>...
 
@@ -17,10 +18,11 @@ does not know) simply stays a plain HASH field, and decoding merges both. Values
 (the client decodes responses as UTF-8), so no compressed binary is stored.
 
 A clean Excel import's result (`{"created":90,...,"detail_only":["accounts"]}`, 101 bytes)
-packs to 13; a READY video's fields (owner, hls_path, duration) to about 25.
+packs to 13; a READY video's fields (owner, hls_path, duration) to about 26. The byte
+budget behind this is in bench/memory/README.md.
 
-The tables are APPEND-ONLY: entries already in Redis are decoded with them. A HASH without
-PACKED (written before this format, or a running task) is read as it is.
+The tables are APPEND-ONLY: entries already in Redis are decoded with them. A HASH with
+`status` (a running task, or a finished one written before this layout) is read as it is.
 """
 from __future__ import annotations
 
@@ -30,6 +32,10 @@ from typing import Mapping
 from academy.progress.types import TaskState
 
 PACKED = "~"
+# A finished task's status and attempt: write.lua writes (and orders by) these short names,
+# a running task's HASH (and one written before this layout) has "status" and "attempt".
+STATUS, ATTEMPT = "s", "a"
+RESERVED = frozenset({PACKED, STATUS, ATTEMPT})
 
 # Field name -> marker (chr 0x10 + position). Append only, at most 16.
 _FIELD_NAMES = ("own", "job_type", "result", "error_message", "error_code", "error_params",
@@ -84,8 +90,9 @@ def fields_pack(fields: Mapping[str, object]) -> dict[str, str]:
 
     Every value round-trips exactly through fields_unpack (None is stored as "", as before).
     """
-    if PACKED in fields:
-        raise ValueError(f"{PACKED!r} is the packed field's name, not a task field")
+    taken = RESERVED.intersection(fields)
+    if taken:
+        raise ValueError(f"{sorted(taken)} name a finished task's status, attempt or packed fields")
     plain: dict[str, str] = {}
     packed = []
     for name, value in fields.items():
@@ -126,9 +133,13 @@ def state_decode(status: list | dict, progress: list | dict = (), step: list | d
     any other reader go through it. None when the status HASH has no status (nothing stored).
     """
     fields = _pairs(status)
-    if "status" not in fields:
+    if "status" in fields:
+        fields = fields_unpack(fields)
+        name, attempt = fields.pop("status"), fields.pop("attempt", 0)
+    elif STATUS in fields:
+        fields = fields_unpack(fields)
+        name, attempt = fields.pop(STATUS), fields.pop(ATTEMPT, 0)
+    else:
         return None
-    fields = fields_unpack(fields)
-    name = fields.pop("status")
-    attempt = int(fields.pop("attempt", 0) or 0)
+    attempt = int(attempt or 0)
     return TaskState(status=name, attempt=attempt, fields=fields, progress=_pairs(progress), step=_pairs(step))

@@ -1,5 +1,6 @@
 -- Read one task in one call: its status hash, and its progress and step hashes only while
--- it runs (a finished task keeps none: one HGETALL is all a finished poll costs).
+-- it runs (a finished task keeps none: one HGETALL is all a finished poll costs). A running
+-- task's hash has 'status'; a finished one's 's' (academy/progress/codec.py decodes both).
 -- KEYS: status, progress, step (one hash tag), and optionally a fourth: a string the caller
 -- reads along (a token's revocation stamp; single Redis only, it lives in another slot).
 -- Returns {status} or {status, progress, step}, each a flat field/value list; with a fourth

@@ -20,8 +20,11 @@ if rank == nil then
   return redis.error_reply('unknown status ' .. status)
 end
 
-local cur = redis.call('HMGET', KEYS[1], 'status', 'attempt')
-local cur_attempt = tonumber(cur[2])
+-- A finished task's HASH names them 's' and 'a' (kept forever, so every byte counts:
+-- academy/progress/codec.py); a running one, and one written before that layout, in full.
+local cur = redis.call('HMGET', KEYS[1], 'status', 'attempt', 's', 'a')
+local cur_status = cur[1] or cur[3]
+local cur_attempt = tonumber(cur[2]) or tonumber(cur[4])
 if cur_attempt == nil then
   if ARGV[3] == '1' then
     return {0, 'missing'}
@@ -31,7 +34,7 @@ else
     return {0, 'stale attempt'}
   end
   if attempt == cur_attempt then
-    local cur_rank = RANK[cur[1]] or -1
+    local cur_rank = RANK[cur_status] or -1
     if cur_rank >= 2 then
       return {0, 'already terminal'}
     end
@@ -89,8 +92,10 @@ end
 if rank >= 2 then
   -- A terminal state replaces the running fields (heartbeat and the like) entirely.
   redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], unpack(take(ns, {'s', status, 'a', ARGV[1]})))
+else
+  redis.call('HSET', KEYS[1], unpack(take(ns, {'status', status, 'attempt', ARGV[1]})))
 end
-redis.call('HSET', KEYS[1], unpack(take(ns, {'status', status, 'attempt', ARGV[1]})))
 
 if rank >= 2 then
   -- Finished: the running details are no longer shown, and dropping them keeps the

@@ -80,9 +80,15 @@ def test_none_is_stored_as_empty_as_before():
     assert fields_unpack(fields_pack({"own": None, "extra": None})) == {"own": "", "extra": ""}
 
 
-def test_the_packed_name_is_reserved():
+@pytest.mark.parametrize("name", [PACKED, "s", "a"])
+def test_the_layout_names_are_reserved(name):
     with pytest.raises(ValueError):
-        fields_pack({PACKED: "x"})
+        fields_pack({name: "x"})
+
+
+def test_a_running_task_may_have_fields_named_like_the_short_names():
+    state = state_decode({"status": "PROCESSING", "attempt": "2", "s": "x", "a": "y"})
+    assert (state.status, state.attempt, state.fields) == ("PROCESSING", 2, {"s": "x", "a": "y"})
 
 
 def test_common_finished_tasks_pack_under_the_listpack_limit():
@@ -106,7 +112,8 @@ def test_store_round_trips_every_read(redis_client, name):
         assert (read.status, read.attempt, read.fields, read.progress, read.step) == (
             state.status, state.attempt, state.fields, {}, {})
     stored = redis_client.hgetall(task_keys(ref)[0])
-    assert stored["status"] == state.status and stored["attempt"] == str(state.attempt), "write.lua orders by these"
+    assert (stored["s"], stored["a"]) == (state.status, str(state.attempt)), "write.lua orders by these"
+    assert "status" not in stored and "attempt" not in stored
 
 
 def test_finished_tasks_are_stored_packed_and_small(redis_client):
@@ -114,7 +121,7 @@ def test_finished_tasks_are_stored_packed_and_small(redis_client):
         ref, state = CASES[name]
         store.state_write(ref, state)
         stored = redis_client.hgetall(task_keys(ref)[0])
-        assert set(stored) == {"status", "attempt", PACKED}, name
+        assert set(stored) == {"s", "a", PACKED}, name
         assert max(len(value.encode()) for value in stored.values()) <= LISTPACK_VALUE_MAX, name
 
 
@@ -132,8 +139,22 @@ def test_entries_of_the_old_layout_are_read_and_ordered(redis_client):
     assert store.state_read(ref).fields == state.fields
     assert store.states_read([ref])[0].fields == state.fields
     assert not store.state_write(ref, TaskState("FAILED", 1, fields={"error_message": "late"})), "already terminal"
+    assert not store.state_write(ref, TaskState("PROCESSING", 1)), "backwards"
+    assert store.state_read(ref).fields == state.fields
     assert store.state_write(ref, TaskState("PENDING", 2)), "a retry replaces it"
     assert store.state_read(ref).fields == {}
+
+
+def test_finished_entries_of_the_new_layout_keep_the_order_too(redis_client):
+    ref, state = CASES["video READY"]
+    assert store.state_write(ref, state)
+    assert not store.state_write(ref, TaskState("FAILED", 1, fields={"error_reason": "late"})), "already terminal"
+    assert not store.state_write(ref, TaskState("PROCESSING", 1, progress={"percent": 9})), "no resurrection"
+    assert not store.state_write(ref, TaskState("READY", 0)), "an older attempt"
+    assert store.state_read(ref).fields == state.fields
+    assert store.state_write(ref, TaskState("PROCESSING", 2, fields={"own": ""})), "a retry replaces it"
+    stored = redis_client.hgetall(task_keys(ref)[0])
+    assert stored["status"] == "PROCESSING" and "s" not in stored and PACKED not in stored
 
 
 @pytest.mark.skipif(redis_is_cluster(settings.REDIS_URL), reason="a cluster keeps no replay stream")
