@@ -76,7 +76,8 @@ bench-memory: $(STAMP)
 bench-video: $(STAMP)
 	$(PY) bench/video/run.py
 
-# The batched import against per-row get_or_create and django-import-export. About 10 minutes.
+# The batched import against per-row get_or_create and django-import-export (baselines capped at
+# 120 s a run, up to 10,000 rows: a stopped one gives a lower bound). About 8 minutes.
 bench-import: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/import/run.py

@@ -264,7 +264,7 @@ _CREATE_SQL = """
 WITH r AS MATERIALIZED (
     -- The users' ids come from their sequence here, so the students and memberships below
     -- take them from r instead of joining on what the users' INSERT returns.
-    SELECT r.*, nextval(pg_get_serial_sequence('{user}', 'id')) AS user_id,
+    SELECT r.*, nextval((SELECT pg_get_serial_sequence('{user}', 'id'))::regclass) AS user_id,
            'S' || CASE WHEN r.n + %(first)s <= 1000000 THEN lpad((r.n + %(first)s - 1)::text, 6, '0')
                        ELSE (r.n + %(first)s - 1)::text END AS ps_number
     FROM ROWS FROM (json_to_recordset(%(rows)s::json) AS ({columns}), json_array_elements_text(%(codes)s::json))
