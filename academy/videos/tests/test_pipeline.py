@@ -141,6 +141,22 @@ def test_an_upload_becomes_playable_hls_with_two_sql_writes(upload, clip, owner,
 
 
 @pytest.mark.django_db
+def test_a_poster_the_encode_could_not_take_is_taken_on_its_own(upload, clip, media, monkeypatch, private_tmp):
+    from academy.videos import hls
+
+    # A file whose frames end before its poster time: the encode's poster branch gets no frame.
+    monkeypatch.setattr(hls, "poster_seconds", lambda duration: 500.0)
+    video_id = upload(clip).json()["id"]
+
+    assert video_encode(video_id, 1) == "READY"
+
+    video = Video.objects.get(pk=video_id)
+    assert video.poster_path.endswith("/poster.jpg")
+    assert (media / video.poster_path).read_bytes()[:2] == b"\xff\xd8", "make_poster fell back to the first frame"
+    assert not files_under(private_tmp)
+
+
+@pytest.mark.django_db
 def test_progress_moves_through_the_steps_in_redis(upload, clip, settings, watch, private_tmp):
     settings.VIDEO_PROGRESS_INTERVAL = 0  # write every ffmpeg report, to see each of them
     video_id = upload(clip).json()["id"]
