@@ -150,8 +150,8 @@ class Connection:
     catch-up is read and sent, the connection keeps the latest pending event of each task.
     """
 
-    __slots__ = ("viewer", "staff", "send", "watched", "pending", "floor", "live", "writer", "wrote", "closed",
-                 "ended")
+    __slots__ = ("viewer", "staff", "send", "watched", "pending", "floor", "live", "writer", "catching_up",
+                 "wrote", "closed", "ended")
 
     def __init__(self, viewer: Viewer, send, watched: list[TaskRef] = ()):
         self.viewer = viewer
@@ -162,6 +162,7 @@ class Connection:
         self.floor: tuple[int, int] | None = None  # events up to this id are in the catch-up sent
         self.live = False  # False while a catch-up is read and sent: events wait in pending
         self.writer: asyncio.Task | None = None  # finishes a write the socket's buffer held up
+        self.catching_up: asyncio.Task | None = None  # a resync's catch-up (held: the loop keeps weak refs)
         self.wrote = False  # since the last heartbeat sweep
         self.closed = False  # nothing more is written
         self.ended = False  # the response's last message is sent
@@ -247,7 +248,7 @@ class Connection:
         """Send the current states again (events were lost or too many piled up)."""
         if self.live and not self.closed:
             self.live = False
-            asyncio.get_running_loop().create_task(catch_up(self, ""))
+            self.catching_up = asyncio.get_running_loop().create_task(catch_up(self, ""))
 
     def heartbeat(self) -> None:
         """Send a ping unless something was sent since the last sweep."""
@@ -512,8 +513,9 @@ async def stream_app(scope, receive, send) -> None:
         logger.warning("progress stream of tenant %s ended: %s", viewer.tenant_id, exc)
     finally:
         connection.closed = True
-        if connection.writer is not None:
-            connection.writer.cancel()
+        for task in (connection.writer, connection.catching_up):
+            if task is not None:
+                task.cancel()
         await hub.leave(connection)
     await connection.end()  # a no-op once the reader is gone
 

@@ -207,6 +207,19 @@ def test_a_blocked_reader_does_not_delay_a_fast_one(asgi_server, redis_client, s
         reader.close()
 
 
+def test_an_idle_stream_gets_heartbeat_events(asgi_server, redis_client, settings):
+    settings.PROGRESS_STREAM_HEARTBEAT = 0.2
+    reader = open_stream(asgi_server, tenant_id=47)
+    # A sweep finds the catch-up sent since the last one; the next finds nothing sent: a ping,
+    # an event (not a comment), so the browser's watchdog sees it.
+    events = reader.until(lambda e: e.event == "ping", timeout=10)
+    assert [e.event for e in events] == ["ping"]
+    ref = job(47)
+    write(ref, "PROCESSING", 10)
+    assert reader.until(lambda e: e.event == "job")[-1].data["job_id"] == ref.task_id, "events still flow"
+    reader.close()
+
+
 def test_the_stream_module_never_touches_the_database():
     tree = ast.parse(Path(stream_module.__file__).read_text())
     names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) for alias in node.names}
