@@ -1,13 +1,11 @@
 """Writes of students: the Excel roster import and soft delete."""
 from __future__ import annotations
 
-import queue
-import threading
 import uuid
 from array import array
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Iterator, Protocol, Sequence, TypeVar
+from typing import Iterator, Protocol, Sequence
 
 import orjson
 import psycopg
@@ -42,9 +40,6 @@ IMPORT_STEPS = (("parsing", 0.15), ("validating", 0.05), ("creating students", 0
 # lookup and five statements a chunk (six with restores): 10,000 rows take about 60.
 # Rows are validated before they are written, so a chunk rarely fails as a whole.
 WRITE_CHUNK = 1000
-# Chunks read and validated ahead of the one being written (bench/import: the parsing of
-# 10,000 rows, about 0.4 s of Python, then hides behind PostgreSQL's work).
-READ_AHEAD = 2
 # Fields a restored student takes from the file: the file is newer than the deleted row.
 RESTORED_FIELDS = ("phone", "school", "school_type", "grade", "class_name", "major", "gender", "memo")
 
@@ -133,10 +128,9 @@ def student_import_run(*, tenant_id: int, source: Source, dry_run: bool = False,
     reporter.step(0)
     roster = Roster(source, limits=ImportLimits.from_settings(settings))
     report = _Report(total=0)
-    chunks = _read_ahead(_valid_chunks(roster, report=report), depth=READ_AHEAD)
     try:
         reporter.step(1)
-        for index, rows in enumerate(chunks):
+        for index, rows in enumerate(_valid_chunks(roster, report=report)):
             if index == 0:
                 reporter.step(2)
             work = _classify(tenant_id=tenant_id, rows=rows, report=report)
@@ -148,63 +142,10 @@ def student_import_run(*, tenant_id: int, source: Source, dry_run: bool = False,
                 _write_chunk_reporting(tenant_id=tenant_id, items=work, report=report)
             reporter.advance(roster.total, max(roster.estimate, roster.total))
     finally:
-        chunks.close()  # stops and joins the reading thread before the workbook closes
         roster.close()
     report.total = roster.total
     reporter.advance(1, 1)
     return report.as_result(dry_run=dry_run)
-
-
-_T = TypeVar("_T")
-_END = object()
-
-
-def _read_ahead(source: Iterator[_T], *, depth: int) -> Iterator[_T]:
-    """Yield what `source` yields, produced up to `depth` items ahead by a thread of its own.
-
-    While this thread waits for PostgreSQL to write a chunk (psycopg releases the GIL), the
-    other one reads and validates the next: the parsing overlaps the database's work on the
-    second core. The source runs only in that thread; an exception of it is raised here.
-    Close this generator (or exhaust it) before closing what the source reads.
-    """
-    buffer: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(entry: tuple) -> bool:
-        while not stop.is_set():
-            try:
-                buffer.put(entry, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for item in source:
-                if not put((item, None)):
-                    return
-            put((_END, None))
-        except BaseException as exc:  # raised again in the consuming thread
-            put((_END, exc))
-        finally:
-            close = getattr(source, "close", None)
-            if close is not None:
-                close()
-
-    thread = threading.Thread(target=produce, name="import-read-ahead", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item, error = buffer.get()
-            if error is not None:
-                raise error
-            if item is _END:
-                return
-            yield item
-    finally:
-        stop.set()
-        thread.join()
 
 
 def _valid_chunks(roster: Roster, *, report: _Report) -> Iterator[list[StudentRow]]:
