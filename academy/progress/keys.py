@@ -9,20 +9,25 @@ from __future__ import annotations
 from academy.progress.types import TaskRef
 
 
+def _task_base(ref: TaskRef) -> str:
+    """Return the prefix every key of one task shares (its hash tag included)."""
+    return f"tenant:{int(ref.tenant_id)}:{ref.kind}:{{{ref.task_id}}}"
+
+
 def task_keys(ref: TaskRef) -> tuple[str, str, str]:
     """Return the status, progress and step HASH keys of a task."""
-    base = f"tenant:{int(ref.tenant_id)}:{ref.kind}:{{{ref.task_id}}}"
+    base = _task_base(ref)
     return f"{base}:status", f"{base}:progress", f"{base}:step"
 
 
 def fill_lock_key(ref: TaskRef) -> str:
     """Return the single-flight lock taken by the one reader who refills a missed task."""
-    return f"tenant:{int(ref.tenant_id)}:{ref.kind}:{{{ref.task_id}}}:fill"
+    return f"{_task_base(ref)}:fill"
 
 
 def lease_key(ref: TaskRef) -> str:
     """Return the lease held by the one worker running an attempt of the task."""
-    return f"tenant:{int(ref.tenant_id)}:{ref.kind}:{{{ref.task_id}}}:lease"
+    return f"{_task_base(ref)}:lease"
 
 
 def missing_count_key(tenant_id: int) -> str:

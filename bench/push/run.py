@@ -134,15 +134,9 @@ def server_processes(ppid: int) -> list[int]:
 
 
 def wait_port(port: int, timeout: float = 30) -> None:
-    import socket
+    from academy.tests.stack import port_open, wait_for
 
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise SystemExit(f"nothing listens on {port}")
+    wait_for(lambda: port_open(port), timeout=timeout, what=f"a server listening on {port}")
 
 
 def preexec():
