@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Iterable
@@ -92,13 +93,17 @@ def readable(viewer: Viewer, fields: dict) -> bool:
     return state_readable(viewer, fields)
 
 
+# A Redis stream id as Redis writes it; anything else (a sign, spaces, "_", a missing part)
+# would be refused by XRANGE, so it counts as no id at all.
+_EVENT_ID = re.compile(r"([0-9]{1,20})(?:-([0-9]{1,20}))?")
+
+
 def _event_key(event_id: str) -> tuple[int, int]:
     """Return an event id ("<ms>-<seq>") as a sortable pair; (0, 0) when malformed."""
-    ms, _, seq = event_id.partition("-")
-    try:
-        return int(ms), int(seq or 0)
-    except ValueError:
+    found = _EVENT_ID.fullmatch(event_id)
+    if found is None:
         return 0, 0
+    return int(found[1]), int(found[2] or 0)
 
 
 @dataclass(slots=True)
@@ -431,8 +436,9 @@ async def replay_read(viewer: Viewer, last_event_id: str) -> tuple[list[bytes], 
     first = await _read("xrange", key, count=1)
     if not first or _event_key(first[0][0]) > _event_key(last_event_id):
         return None  # trimmed (or expired) past the viewer's last event: not replayable
-    frames, end = [], last_event_id
-    for event_id, values in await _read("xrange", key, min=f"({last_event_id}", max="+"):
+    ms, seq = _event_key(last_event_id)
+    frames, end = [], f"{ms}-{seq}"
+    for event_id, values in await _read("xrange", key, min=f"({end}", max="+"):
         end = event_id
         event = event_parse(viewer.tenant_id, event_id, values.get("e", ""))
         if event is not None and readable(viewer, event.fields):

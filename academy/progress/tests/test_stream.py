@@ -147,6 +147,19 @@ def test_without_a_replayable_id_the_current_states_are_sent(asgi_server, redis_
     reader.close()
 
 
+@pytest.mark.parametrize("bad_id", ["5-", "5_0-1", "+5-1", " 5-1", "5-1-2", "9" * 30])
+def test_a_malformed_last_event_id_gets_the_current_states(asgi_server, redis_client, bad_id):
+    # Not a stream id Redis would take: no replay attempt (which Redis would refuse, ending the
+    # stream), the current states instead, as for an id too old to replay.
+    running = job(47)
+    write(running, "PROCESSING", 30)
+    reader = open_stream(asgi_server, tenant_id=47, headers={"Last-Event-ID": bad_id}, wait=False)
+    events = reader.until(lambda e: e.event == "sync")
+    assert {e.data["job_id"]: e.data["status"] for e in events if e.event == "job"} == {
+        running.task_id: "PROCESSING"}
+    reader.close()
+
+
 def test_another_tenants_and_another_roles_events_never_arrive(asgi_server, redis_client):
     staff = open_stream(asgi_server, tenant_id=44, user_id=1, role="teacher")
     student = open_stream(asgi_server, tenant_id=44, user_id=7, role="student")
