@@ -227,6 +227,8 @@ def drive(*, base_url: str, root: Path, sizes: list[int], approaches: list[str],
           f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; timeout {args.timeout:.0f} s per batched "
           f"import, {args.baseline_timeout:.0f} s per baseline import; "
           f"{args.rounds} rounds; load average at start {_load()}", flush=True)
+    if args.profile:
+        os.makedirs(args.profile, exist_ok=True)
     results: list[dict] = []
     for size in sizes:
         path = write_roster_xlsx(root / f"roster-{size}.xlsx", generate_rows(size, seed=2024))
