@@ -11,6 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from academy.students.models import Parent, Student, StudentNumberCounter
+from academy.students.parsing import ImportFileError
 from academy.students.services import WRITE_CHUNK as CHUNK
 from academy.students.services import student_import_run, student_soft_delete
 from academy.testdata.roster import generate_rows
@@ -205,6 +206,33 @@ def test_two_imports_of_one_tenant_at_once(transactional_db, tenant, roster):
     assert sum(r["skipped_existing"] for r in results) == 500
     assert all(r["failed"] == [] for r in results)
     assert Student.objects.count() == 1700
+
+
+def test_a_file_error_while_a_chunk_is_written_leaves_the_written_chunks_and_a_usable_connection(
+        transactional_db, tenant, roster, settings):
+    """The next chunk is read while PostgreSQL writes one: "too many rows" can come meanwhile."""
+    settings.STUDENT_IMPORT_MAX_ROWS = CHUNK + 10
+    path = roster(generate_rows(2 * CHUNK, seed=11))
+
+    with pytest.raises(ImportFileError) as raised:
+        student_import_run(tenant_id=tenant.pk, source=path)
+
+    assert raised.value.code == "import_too_many_rows"
+    # The chunk in flight when the file failed was committed; Django's connection still works.
+    assert Student.objects.filter(tenant=tenant).count() == CHUNK
+    assert User.objects.filter(username__startswith=f"t{tenant.pk}-").count() == CHUNK
+
+
+def test_a_chunk_failing_while_the_next_one_is_read_leaves_a_usable_connection(memo_check, tenant, roster, settings):
+    settings.STUDENT_IMPORT_MAX_ROWS = CHUNK + 10
+    rows = list(generate_rows(2 * CHUNK, seed=12))
+    rows[3]["memo"] = "poison"
+
+    with pytest.raises(ImportFileError):
+        student_import_run(tenant_id=tenant.pk, source=roster(rows))
+
+    assert not Student.objects.filter(tenant=tenant).exists(), "the failed chunk was rolled back"
+    assert run(tenant, roster(rows[4:CHUNK]))["created"] == CHUNK - 4
 
 
 # --- statements, counted by PostgreSQL ----------------------------------------------------------------
