@@ -5,8 +5,9 @@ answers 400 with `ImportFileError.reason` when the file as a whole is unusable, 
 reports each `RowError` in the job's `failed` list.
 
 The pipeline streams, one module a stage: `container.check_workbook` inspects the zip
-without trusting its headers, `rows.read_rows` finds the header and yields `RawRow`s
-lazily from python-calamine, `values.validate_row` turns one into a `StudentRow` or a
+without trusting its headers, `xlsx.sheet_open` streams the first visible worksheet's
+cells, `rows.read_rows` finds the header and yields `RawRow`s lazily from it,
+`values.validate_row` turns one into a `StudentRow` or a
 `RowError`, and `roster.parse_workbook` strings them together and reports in-file
 duplicates. `ImportLimits` carries every size limit, once.
 """

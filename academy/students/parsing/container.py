@@ -25,11 +25,13 @@ _MB = 1024 * 1024
 
 def check_workbook(
     source: Source, *, limits: ImportLimits = DEFAULT_LIMITS
-) -> None:
+) -> dict[str, int]:
     """Raise ImportFileError unless the source is an .xlsx file that is safe to open.
 
     Judged by content, never by file name. Every part is decompressed once, counting
-    the bytes actually produced: sizes in zip headers can be forged.
+    the bytes actually produced: sizes in zip headers can be forged. Return, by part name,
+    the row of the last cell with content (0 when none was seen): the streaming reader's
+    estimate of a sheet's length, known before it reads a row.
     """
     with _binary(source) as fileobj:
         size = fileobj.seek(0, io.SEEK_END)
@@ -54,7 +56,7 @@ def check_workbook(
             raise ImportFileError("import_file_not_xlsx", "The file is not an Excel .xlsx workbook.")
         try:
             with zipfile.ZipFile(fileobj) as archive:
-                _check_archive(archive, limits=limits)
+                return _check_archive(archive, limits=limits)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError,
                 NotImplementedError, ValueError, OSError) as exc:
             raise ImportFileError("import_file_damaged", "The file is damaged and cannot be read as .xlsx.") from exc
@@ -62,7 +64,7 @@ def check_workbook(
 
 def _check_archive(
     archive: zipfile.ZipFile, *, limits: ImportLimits
-) -> None:
+) -> dict[str, int]:
     infos = archive.infolist()
     if len(infos) > MAX_MEMBERS:
         raise ImportFileError("import_file_too_many_parts", "The file has too many parts to be a roster workbook.")
@@ -86,6 +88,7 @@ def _check_archive(
     _check_total(declared, max_uncompressed=limits.max_uncompressed)
 
     total = 0
+    last_rows: dict[str, int] = {}
     for info in infos:
         if info.is_dir():
             continue
@@ -100,6 +103,7 @@ def _check_archive(
         if size != info.file_size:
             raise ImportFileError("import_file_damaged", "The file is damaged: a part's size does not match its header.")
         scan.finish()
+        last_rows[info.filename] = scan.last_row
         if scan.bound() > limits.max_cells:
             # The cheap bound is pessimistic; count exactly before refusing.
             exact = _ExactGridScan()
@@ -113,6 +117,7 @@ def _check_archive(
                     f"{exact.cols:,} columns); delete stray cells far below or to the "
                     "right of the data."
                 )
+    return last_rows
 
 
 def _size(n: int) -> str:
@@ -147,8 +152,10 @@ def _member_chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[
             yield chunk
 
 
-# calamine keeps a sheet as a dense grid from A1 to its farthest cell, so one cell
-# at XFD1048576 in a 5 KB file costs gigabytes. Bound the grid before calamine runs.
+# A sheet's used range, from A1 to its farthest cell, is bounded (limits.max_cells): a
+# dense-grid reader (calamine, which the import used before parsing.xlsx streamed the
+# sheet) would spend gigabytes on one cell at XFD1048576 of a 5 KB file, and the limit
+# keeps the same files out whatever reads them.
 _EXCEL_MAX_ROW = 1_048_576
 _EXCEL_MAX_COL = 16_384
 _NEAR_ROWS = 99_999  # refs with 6+ digit rows are caught and parsed; the rest are below
@@ -164,6 +171,9 @@ _UNPLACED = re.compile(rb'<(?:c|row)(?! r=")[ />]')
 _FAR_REF = re.compile(rb' r="(?=[A-Za-z]{2}|[A-Za-z]?\d{6})([A-Za-z]*)(\d*)(")?')
 _TAG = re.compile(rb'<(c|row)(?=[ />])([^>]*)')
 _R_ATTR = re.compile(rb' r="([A-Za-z]*)(\d*)"')
+_CELL_ROW = re.compile(rb'[A-Za-z]*(\d+)"')
+# The end tag of a value or of an inline string, "</x<v>" when prefixed (see _VIEW).
+_VALUE_END = re.compile(rb"</(?:[\w.-]+<)?(v|is)>")
 
 
 def _view(buf: bytes) -> bytes:
@@ -190,10 +200,11 @@ def _ref(letters: bytes, digits: bytes) -> tuple[int, int]:
 class _GridScan:
     """Bound, cheaply, the grid calamine would allocate for one part of the zip."""
 
-    __slots__ = ("_tail", "rows", "cols", "unplaced_rows", "unplaced_cells")
+    __slots__ = ("_tail", "rows", "cols", "unplaced_rows", "unplaced_cells", "last_row")
 
     def __init__(self) -> None:
         self._tail = b""
+        self.last_row = 0
         self.rows = 0
         self.cols = 0
         self.unplaced_rows = 0
@@ -213,12 +224,34 @@ class _GridScan:
         self._scan(_view(self._tail))
         self._tail = b""
 
+    def _last_value(self, view: bytes) -> None:
+        """Note the row of the last cell with content (a value or an inline string) in view."""
+        end = len(view)
+        while end > 0:
+            start = max(0, end - _TAG_WINDOW)
+            found = None
+            for match in _VALUE_END.finditer(view, start, end):
+                if match.group(1) == b"is" or view[match.start() - 1] != 62:  # not "<v></v>"
+                    found = match
+            if found is not None:
+                cell = view.rfind(b'<c r="', 0, found.start())
+                ref = _CELL_ROW.match(view, cell + 6) if cell >= 0 else None
+                if ref is None or view.rfind(b"<c", 0, found.start()) > cell + 1:
+                    # The cell has no r: its row's r (rows placed by counting are not counted).
+                    row = view.rfind(b'<row r="', 0, found.start())
+                    ref = _CELL_ROW.match(view, row + 8) if row >= 0 else None
+                if ref is not None and len(ref.group(1)) <= 7:
+                    self.last_row = max(self.last_row, int(ref.group(1)))
+                return
+            end = start
+
     def bound(self) -> int:
         rows = max(self.rows, _NEAR_ROWS) + self.unplaced_rows
         cols = max(self.cols, _NEAR_COLS) + self.unplaced_cells
         return rows * cols
 
     def _scan(self, view: bytes) -> None:
+        self._last_value(view)
         for match in _UNPLACED.finditer(view):
             if match.group().startswith(b"<row"):
                 self.unplaced_rows += 1

@@ -1,21 +1,16 @@
 """Find the header of a roster's first visible sheet and read its data rows lazily."""
 from __future__ import annotations
 
-import io
-import os
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar
-
-import python_calamine
+from collections.abc import Iterator, Sequence
 
 from academy.students.parsing.container import check_workbook
 from academy.students.parsing.limits import DEFAULT_LIMITS, ImportLimits
 from academy.students.parsing.types import ImportFileError, RawRow, Source
 from academy.students.parsing.values import cell_text
+from academy.students.parsing.xlsx import Sheet, sheet_open
 
-_T = TypeVar("_T")
 HEADER_SEARCH_ROWS = 10  # a title line or two above the header is common in Korean forms
 
 
@@ -70,31 +65,35 @@ def _is_blank(cell: object) -> bool:
 
 
 class RowReader(Iterator[RawRow]):
-    """Iterate the data rows of an open workbook; release it at the end or on close().
+    """Iterate the data rows of an open worksheet; release it at the end or on close().
 
     `header_row` is the Excel row of the header, `columns` the fields it names,
-    `last_row` the sheet's last Excel row (so `last_row - header_row` bounds the data rows),
-    and `count` the data rows read so far.
+    `last_row` the sheet's last Excel row with content (so `last_row - header_row` bounds
+    the data rows), and `count` the data rows read so far.
     """
 
-    def __init__(self, workbook: python_calamine.CalamineWorkbook, *, max_rows: int) -> None:
-        self._workbook: python_calamine.CalamineWorkbook | None = workbook
+    def __init__(self, sheet: Sheet, *, max_rows: int, last_row: int = 0) -> None:
         self._max_rows = max_rows
         self.count = 0
-        sheet = _first_sheet(workbook)
-        # iter_rows pads the rows above the used range, so numbering from 1 gives
-        # Excel's row numbers. A sheet with no cells has no start.
-        self._rows = enumerate(sheet.iter_rows() if sheet.start is not None else (), start=1)
-        self.last_row = sheet.end[0] + 1 if sheet.start is not None else 0
-        self.header_row, self._columns = self._find_header()
-        self.columns = tuple(field for _, field in self._columns)
+        self._close = sheet.close
+        self.last_row = last_row
+        # One pass to find the header, a second (from the start) for the data rows, which
+        # gives the kept columns' cells keyed by field.
+        self._rows: Iterator[tuple[int, dict]] = sheet.rows()
+        try:
+            self.header_row, columns = self._find_header()
+        finally:
+            self._rows.close()
+        self.columns = tuple(field for _, field in columns)
+        self._rows = sheet.rows(keep=dict(columns))
 
     def _find_header(self) -> tuple[int, tuple[tuple[int, str], ...]]:
         seen = 0
         first: tuple[int, Sequence[object]] | None = None
-        for number, cells in self._rows:
-            if all(_is_blank(cell) for cell in cells):
+        for number, found in self._rows:
+            if all(_is_blank(cell) for cell in found.values()):
                 continue
+            cells = [found.get(index) for index in range(max(found) + 1)]
             first = first or (number, cells)
             columns = header_columns(cells)
             if "name" in columns.values():
@@ -118,18 +117,11 @@ class RowReader(Iterator[RawRow]):
         )
 
     def __next__(self) -> RawRow:
-        for number, cells in self._rows:
-            width = len(cells)
-            values = {}
-            for index, field in self._columns:
-                if index < width:
-                    cell = cells[index]
-                    # calamine gives "" for an empty cell; a cell of spaces is blank too.
-                    if cell.__class__ is not str or (cell and not cell.isspace()):
-                        values[field] = cell
-            # Rows with nothing in a known column are skipped: blank lines, and
-            # template rows that only carry a pre-filled "No." column.
-            if not values:
+        header_row = self.header_row
+        # Rows with nothing in a known column never come: blank lines, and template rows
+        # that only carry a pre-filled "No." column (blank text is left out too).
+        for number, values in self._rows:
+            if number <= header_row or not values:
                 continue
             self.count += 1
             if self.count > self._max_rows:
@@ -144,47 +136,17 @@ class RowReader(Iterator[RawRow]):
         raise StopIteration
 
     def close(self) -> None:
-        """Release calamine's copy of the sheet."""
-        self._rows = enumerate((), start=1)
-        if self._workbook is not None:
-            self._workbook.close()
-            self._workbook = None
+        """Release the workbook."""
+        rows, self._rows = self._rows, iter(())
+        if hasattr(rows, "close"):
+            rows.close()  # the generator's open zip member
+        self._close()
 
     def __enter__(self) -> RowReader:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-def _first_sheet(workbook: python_calamine.CalamineWorkbook) -> python_calamine.CalamineSheet:
-    """Return the first visible worksheet (a hidden first sheet is usually a template)."""
-    visible = python_calamine.SheetVisibleEnum.Visible
-    worksheet = python_calamine.SheetTypeEnum.WorkSheet
-    for index, meta in enumerate(workbook.sheets_metadata):
-        if meta.visible == visible and meta.typ == worksheet:
-            return _calamine(workbook.get_sheet_by_index, index)
-    if not workbook.sheet_names:
-        raise ImportFileError("import_no_sheets", "The workbook has no sheets.")
-    return _calamine(workbook.get_sheet_by_index, 0)
-
-
-def _calamine(call: Callable[..., _T], *args: object) -> _T:
-    """Call into calamine, turning its errors (and Rust panics) into ImportFileError."""
-    try:
-        return call(*args)
-    except python_calamine.PasswordError as exc:
-        raise ImportFileError(
-            "import_file_encrypted",
-            "The file is password-protected; save it as .xlsx without a password."
-        ) from exc
-    except python_calamine.CalamineError as exc:
-        raise ImportFileError("import_file_unreadable", f"The workbook cannot be read: {exc}.") from exc
-    except BaseException as exc:
-        # pyo3 raises PanicException, a BaseException, when the Rust side panics.
-        if type(exc).__name__ != "PanicException":
-            raise
-        raise ImportFileError("import_file_unreadable", "The workbook cannot be read.") from exc
 
 
 def read_rows(
@@ -195,16 +157,10 @@ def read_rows(
     File-level problems raise ImportFileError from this call, except "too many rows",
     which the iterator raises when it reaches row limits.max_rows + 1.
     """
-    check_workbook(source, limits=limits)
-    if isinstance(source, (str, os.PathLike)):
-        workbook = _calamine(python_calamine.CalamineWorkbook.from_path, os.fspath(source))
-    else:
-        if isinstance(source, (bytes, bytearray, memoryview)):
-            source = io.BytesIO(source)
-        source.seek(0)
-        workbook = _calamine(python_calamine.CalamineWorkbook.from_filelike, source)
+    last_rows = check_workbook(source, limits=limits)
+    sheet = sheet_open(source)
     try:
-        return RowReader(workbook, max_rows=limits.max_rows)
+        return RowReader(sheet, max_rows=limits.max_rows, last_row=last_rows.get(sheet.path, 0))
     except BaseException:
-        workbook.close()
+        sheet.close()
         raise
