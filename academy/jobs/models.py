@@ -3,6 +3,7 @@ import uuid
 
 from django.db import models
 
+from academy.jobs.results import ResultField
 from academy.progress.api import Status, TaskRow
 
 
@@ -20,7 +21,7 @@ class Job(TaskRow):
     job_type = models.CharField(max_length=64)
     status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
     payload = models.JSONField(default=dict, blank=True)
-    result = models.JSONField(null=True, blank=True)
+    result = ResultField(null=True, blank=True)
     error_message = models.TextField(blank=True, default="")
     # What clients localise: the English error_message's code and its values (academy/errors.py).
     error_code = models.CharField(max_length=64, blank=True, default="")

@@ -10,6 +10,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from academy.access.roles import task_owner_fields
 from academy.jobs.handlers import handler_get
 from academy.jobs.models import Job, JobStatus
+from academy.jobs.results import result_dumps
 from academy.progress.api import KIND_JOB, TaskRef, TaskState, error_fields, error_render, step_code
 from academy.tenants.models import User
 
@@ -62,7 +63,7 @@ def job_result_json(job: Job) -> str:
     if hidden:
         result = {key: value for key, value in result.items() if key not in hidden}
         result["detail_only"] = hidden
-    raw = orjson.dumps(result)
+    raw = result_dumps(result)
     if len(raw) <= settings.JOB_RESULT_REDIS_MAX_BYTES:
         return raw.decode()
     summary = handler.summarize(result) if handler.summarize else None

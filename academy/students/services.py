@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import uuid
-from array import array
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Callable, Iterator, Protocol, Sequence
@@ -16,6 +15,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from academy.errors import ApplicationError
+from academy.jobs.results import EncodedList
 from academy.students.models import Parent, Student, StudentNumberCounter
 from academy.students.parsing import (
     FIELDS,
@@ -27,7 +27,6 @@ from academy.students.parsing import (
     check_workbook,
 )
 from academy.students.selectors import student_identities_find
-from academy.tenants.activation import CODE_PRINTED_LENGTH as ACCOUNT_CODE_LENGTH
 from academy.tenants.activation import activation_codes_new
 from academy.tenants.models import Membership, Role, User
 from academy.tenants.services import users_deactivate
@@ -66,23 +65,23 @@ class _Report:
     restored: int = 0
     skipped_existing: int = 0
     failed: list[dict] = field(default_factory=list)
-    # The new accounts, a chunk at a time, compact until the end: (username prefix, first
-    # number, Excel rows, names, the codes joined, expiry). As dicts from the first chunk
-    # on, 100,000 accounts held about 55 MB while the sheet was still loaded.
-    account_chunks: list[tuple[str, int, array, list[str], str, str]] = field(default_factory=list)
+    # The new accounts, in row order (chunks are written in file order), as JSON bytes from
+    # the start: as dicts, 100,000 of them held about 50 MB (bench/import).
+    accounts: EncodedList = field(default_factory=EncodedList)
 
     def fail(self, rows: Sequence[StudentRow], error: str) -> None:
         self.failed.extend({"row": row.row, "name": row.name, "error": error, "code": "row_not_saved",
                             "params": {}} for row in rows)
 
-    def _accounts(self) -> Iterator[dict]:
-        while self.account_chunks:
-            prefix, first, rows, names, codes, expires_at = self.account_chunks.pop(0)
-            for offset, (row, name) in enumerate(zip(rows, names)):
-                number = _ps_number(first + offset)
-                code = codes[offset * ACCOUNT_CODE_LENGTH:(offset + 1) * ACCOUNT_CODE_LENGTH]
-                yield {"row": row, "name": name, "ps_number": number, "username": prefix + number,
-                       "activation_code": code, "activation_expires_at": expires_at}
+    def accounts_add(self, *, tenant_id: int, first: int, rows: Sequence[StudentRow], codes: Sequence[str],
+                     expires_at: str) -> None:
+        """Add new accounts: rows[i] got student number first + i and the one-time codes[i]."""
+        prefix = f"t{tenant_id}-"
+        self.accounts.extend([
+            {"row": row.row, "name": row.name, "ps_number": (number := _ps_number(first + offset)),
+             "username": prefix + number, "activation_code": code, "activation_expires_at": expires_at}
+            for offset, (row, code) in enumerate(zip(rows, codes))
+        ])
 
     def as_result(self, *, dry_run: bool) -> dict:
         result = {
@@ -92,7 +91,7 @@ class _Report:
             "failed": sorted(self.failed, key=lambda entry: entry["row"]),
             "total": self.total,
             # Staff hand each new student their code; it works once, until activation_expires_at.
-            "accounts": sorted(self._accounts(), key=lambda entry: entry["row"]),
+            "accounts": self.accounts,
         }
         if dry_run:
             result["dry_run"] = True
@@ -235,7 +234,7 @@ def _write_chunk_reporting(*, tenant_id: int, items: list[tuple[StudentRow, int 
             report.created += created
             report.restored += restored
             if accounts is not None:
-                report.account_chunks.append(accounts)
+                report.accounts_add(tenant_id=tenant_id, **accounts)
             return
 
 
@@ -248,8 +247,8 @@ def _write_chunk(*, tenant_id: int, items: list[tuple[StudentRow, int | None]]
                  ) -> tuple[int, int, tuple | None]:
     """Create and restore one chunk's students in one transaction, through the ORM (SQLite).
 
-    Return (created, restored, the new accounts with their activation codes, in
-    _Report.account_chunks' compact form, or None). PostgreSQL takes _PgChunk's statement.
+    Return (created, restored, the new accounts as _Report.accounts_add's arguments, or None).
+    PostgreSQL takes _PgChunk's statement instead.
     """
     new = [row for row, student_id in items if student_id is None]
     restore = [(student_id, row) for row, student_id in items if student_id is not None]
@@ -263,8 +262,8 @@ def _write_chunk(*, tenant_id: int, items: list[tuple[StudentRow, int | None]]
         expires = now + timedelta(days=settings.ACTIVATION_CODE_TTL_DAYS)
         _write_orm(tenant_id=tenant_id, new=new, first=first, restore=restore,
                    code_hashes=[code_hash for _, code_hash in codes], expires=expires, now=now)
-    accounts = (f"t{tenant_id}-", first, array("q", [row.row for row in new]), [row.name for row in new],
-                "".join(code for code, _ in codes), expires.isoformat()) if new else None
+    accounts = {"first": first, "rows": new, "codes": [code for code, _ in codes],
+                "expires_at": expires.isoformat()} if new else None
     return len(new), len(restore), accounts
 
 
@@ -425,11 +424,9 @@ class _PgChunk:
         report.restored += restored
         report.skipped_existing += skipped
         if positions:
-            new = [self.rows[n - 1] for n in positions]
-            report.account_chunks.append((
-                f"t{self.tenant_id}-", next_value - len(positions), array("q", [row.row for row in new]),
-                [row.name for row in new], "".join(self.codes[n - 1][0] for n in positions),
-                self.expires.isoformat()))
+            report.accounts_add(tenant_id=self.tenant_id, first=next_value - len(positions),
+                                rows=[self.rows[n - 1] for n in positions],
+                                codes=[self.codes[n - 1][0] for n in positions], expires_at=self.expires.isoformat())
 
 
 def _write_pipelined(*, tenant_id: int, chunks: Iterator[list[StudentRow]], report: _Report,
@@ -438,14 +435,17 @@ def _write_pipelined(*, tenant_id: int, chunks: Iterator[list[StudentRow]], repo
     connection.ensure_connection()
     pg = connection.connection
     rows = next(chunks, None)
-    while rows is not None:
-        chunk = _PgChunk(tenant_id=tenant_id, rows=rows)
-        answer = None
+    chunk = _PgChunk(tenant_id=tenant_id, rows=rows) if rows is not None else None
+    while chunk is not None:
+        following = answer = None
         try:
             with pg.pipeline():
                 chunk.send()
                 try:
-                    rows = next(chunks, None)  # the overlap: Python reads, PostgreSQL writes
+                    # The overlap: Python reads the next chunk and makes its codes and JSON
+                    # while PostgreSQL writes this one.
+                    rows = next(chunks, None)
+                    following = _PgChunk(tenant_id=tenant_id, rows=rows) if rows is not None else None
                 finally:
                     answer = chunk.collect()
         finally:
@@ -458,6 +458,7 @@ def _write_pipelined(*, tenant_id: int, chunks: Iterator[list[StudentRow]], repo
         else:
             chunk.report(answer, report)
         on_written()
+        chunk = following
 
 
 def _chunk_retry(chunk: _PgChunk, *, error: DatabaseError, report: _Report) -> None:

@@ -11,16 +11,11 @@ from import_export import resources
 
 from academy.students.models import Parent, Student
 from academy.students.parsing import StudentRow, parse_workbook
-from academy.students.services import _parents_upsert, _ps_numbers_allocate, student_import_run
+from academy.students.services import _parents_upsert, _ps_numbers_allocate
 from academy.tenants.models import Membership, Role, User
 
 FIELDS = ("name", "parent_phone", "phone", "school", "school_type", "grade", "class_name", "major", "gender",
           "memo")
-
-
-def batched(*, path: str, tenant_id: int, password_hash: str) -> None:
-    """The service under test: academy.students.services.student_import_run (activation codes, no hash)."""
-    student_import_run(tenant_id=tenant_id, source=path)
 
 
 def per_row(*, path: str, tenant_id: int, password_hash: str) -> None:
@@ -110,4 +105,4 @@ def import_export_bulk(*, path: str, tenant_id: int, password_hash: str) -> None
         raise RuntimeError(result.base_errors or result.row_errors())
 
 
-APPROACHES = {"batched": batched, "per_row": per_row, "import_export": import_export_bulk}
+APPROACHES = {"per_row": per_row, "import_export": import_export_bulk}

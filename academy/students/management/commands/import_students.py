@@ -49,4 +49,5 @@ class Command(BaseCommand):
             reporter.update(1.0, force=True)  # the bar ends full: the last in-step update may be coalesced
         finally:
             self.stderr.write("")
-        self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
+        # default=list: the accounts come as an EncodedList (JSON bytes), decoded here.
+        self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2, default=list))
