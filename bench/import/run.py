@@ -183,6 +183,10 @@ def main() -> int:
     parser.add_argument("--approaches", default="batched,per_row,import_export")
     parser.add_argument("--rounds", type=int, default=3,
                         help="imports per size and approach (medians reported; order alternates by round)")
+    parser.add_argument("--service-python", metavar="PYTHON", default=sys.executable,
+                        help="the interpreter that runs the service's imports: make bench-import passes a bare "
+                             "`pip install .` (what a worker runs: no test or bench extras, whose optional imports "
+                             "add about 15 MB to every process); the baselines keep this one (django-import-export)")
     parser.add_argument("--profile", metavar="DIR",
                         help="write a cProfile of each import to DIR/<approach>-<rows>-<round>.prof (slower runs)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -238,6 +242,7 @@ def drive(*, base_url: str, root: Path, sizes: list[int], approaches: list[str],
           f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; timeout {args.timeout:.0f} s per batched "
           f"import, {args.baseline_timeout:.0f} s per baseline import; "
           f"{args.rounds} rounds; load average at start {_load()}", flush=True)
+    print(f"the service runs under {args.service_python}", flush=True)
     if args.profile:
         os.makedirs(args.profile, exist_ok=True)
     results: list[dict] = []
@@ -259,7 +264,8 @@ def drive(*, base_url: str, root: Path, sizes: list[int], approaches: list[str],
                 load = os.getloadavg()[0]
                 run = run_once(base_url=base_url, approach=approach, path=path, password_hash=password_hash,
                                timeout=args.timeout if approach == "batched" else args.baseline_timeout,
-                               profile=profile)
+                               profile=profile,
+                               python=args.service_python if approach == "batched" else sys.executable)
                 run["load"] = load
                 if "seconds" in run or "stopped_after" in run:
                     entry["runs"].append(run)
@@ -278,7 +284,7 @@ def drive(*, base_url: str, root: Path, sizes: list[int], approaches: list[str],
 
 
 def run_once(*, base_url: str, approach: str, path: Path, password_hash: str, timeout: float,
-             profile: str | None = None) -> dict:
+             profile: str | None = None, python: str = sys.executable) -> dict:
     """Run one import in a subprocess on a fresh copy of the template; return its figures."""
     import psycopg
 
@@ -293,7 +299,7 @@ def run_once(*, base_url: str, approach: str, path: Path, password_hash: str, ti
     if profile:
         env["BENCH_PROFILE"] = profile
     try:
-        done = subprocess.run([sys.executable, __file__, "--worker", approach, "--file", str(path)],
+        done = subprocess.run([python, __file__, "--worker", approach, "--file", str(path)],
                               env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         # The import itself ran from the worker's start mark to now: Django's start-up is not

@@ -67,3 +67,17 @@ def test_100000_generated_rows(tmp_path: Path) -> None:
     expected = expected_counts(n, invalid_every=100, duplicate_every=250)
     assert (len(result.rows), result.total) == (expected.valid, n)
     assert len(result.errors) == expected.invalid + expected.duplicates
+
+
+def test_the_first_rows_table_answers_like_a_dict_through_its_growth():
+    import random
+
+    from academy.students.parsing.roster import _FirstRows
+
+    rnd = random.Random(7)
+    table, reference = _FirstRows(size=8), {}
+    for row in range(50_000):
+        # Every third key repeats one of a few hundred; 0 (the free-slot mark) counts as 1.
+        key = hash(("name", str(row % 300))) if row % 3 == 0 else rnd.getrandbits(64) - (1 << 63)
+        key = 0 if row == 5 else key
+        assert table.setdefault(key, row) == reference.setdefault(key or 1, row)
