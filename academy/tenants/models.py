@@ -32,7 +32,9 @@ class Role(models.TextChoices):
 
 
 class Membership(models.Model):
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    # No index of its own: membership_unique (tenant, user) serves lookups by tenant, and
+    # every imported student writes one index entry less (bench/import).
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships", db_index=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)

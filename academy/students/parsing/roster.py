@@ -21,6 +21,7 @@ class Roster:
 
     def __init__(self, source: Source, *, limits: ImportLimits = DEFAULT_LIMITS) -> None:
         self._reader = read_rows(source, limits=limits)
+        self._max_rows = limits.max_rows
         self.columns = self._reader.columns
         self.estimate = max(0, self._reader.last_row - self._reader.header_row)
 
@@ -29,7 +30,9 @@ class Roster:
         return self._reader.count
 
     def __iter__(self) -> Iterator[StudentRow | RowError]:
-        first_rows = _FirstRows()
+        # Sized for the rows the sheet may hold (at most the limit): no re-hashing on the way.
+        expected = min(self.estimate, self._max_rows)
+        first_rows = _FirstRows(size=1 << max(10, (2 * expected).bit_length()))
         with self._reader as reader:
             for raw in reader:
                 result = validate_row(raw)
