@@ -51,9 +51,6 @@ class _Problems:
         self.texts.append(text)
         self.coded.append({"code": code, "params": params})
 
-    def __bool__(self) -> bool:
-        return bool(self.texts)
-
 
 class _GradeInvalid(ValueError):
     def __init__(self, code: str, message: str, value: object):
@@ -84,96 +81,102 @@ def _grade(value: object) -> tuple[int, str]:
     return grade, school_type
 
 
-def _phone(value: object, field: str, problems: _Problems, *, required: bool) -> str:
-    """Return the normalised number, or "" after adding what is wrong to problems."""
-    label = field.replace("_", " ")
+def _add(problems: _Problems | None, text: str, code: str, **params) -> _Problems:
+    """Add a problem, making the list at the first one (most rows have none)."""
+    if problems is None:
+        problems = _Problems()
+    problems.add(text, code, **params)
+    return problems
+
+
+def _phone(value: object, field: str, problems: _Problems | None, *,
+           required: bool) -> tuple[str, _Problems | None]:
+    """Return the normalised number ("" when missing or wrong) and the problems so far."""
     if value is None:
         if required:
-            problems.add(f"{label} is required", "field_required", field=field)
-        return ""
+            problems = _add(problems, f"{field.replace('_', ' ')} is required", "field_required", field=field)
+        return "", problems
     try:
-        return phone_normalize(value)
+        return phone_normalize(value), problems
     except PhoneInvalid as exc:
-        problems.add(f"{label} {exc}", exc.code, field=field, **exc.params)
-        return ""
+        return "", _add(problems, f"{field.replace('_', ' ')} {exc}", exc.code, field=field, **exc.params)
 
 
 def validate_row(raw: RawRow) -> StudentRow | RowError:
     """Return the row normalised, or a RowError listing every problem found."""
     values = raw.values  # blank cells are absent, never ""
-    problems = _Problems()
+    get = values.get
+    problems: _Problems | None = None
 
-    name = " ".join(cell_text(values.get("name")).split())
+    value = get("name")
+    name = " ".join((value if value.__class__ is str else cell_text(value)).split())
     if not name:
-        problems.add("name is required", "field_required", field="name")
+        problems = _add(problems, "name is required", "field_required", field="name")
     elif len(name) > _NAME_MAX:
-        problems.add(f"name is longer than {_NAME_MAX} characters", "field_too_long", field="name", limit=_NAME_MAX)
+        problems = _add(problems, f"name is longer than {_NAME_MAX} characters", "field_too_long",
+                        field="name", limit=_NAME_MAX)
 
-    parent_phone = _phone(values.get("parent_phone"), "parent_phone", problems, required=True)
-    phone = _phone(values.get("phone"), "phone", problems, required=False)
+    parent_phone, problems = _phone(get("parent_phone"), "parent_phone", problems, required=True)
+    phone, problems = _phone(get("phone"), "phone", problems, required=False)
     gender = implied_type = ""
 
-    value = values.get("gender")
+    value = get("gender")
     if value is not None:
-        gender = _GENDER_SEEN.get((value.__class__, value)) if value.__class__ is str else None
+        text_value = value.__class__ is str
+        gender = _GENDER_SEEN.get(value) if text_value else None
         if gender is None:
             gender = _GENDERS.get("".join(cell_text(value).lower().split()), "")
-            if gender and value.__class__ is str and len(_GENDER_SEEN) < _SEEN_MAX:
-                _GENDER_SEEN[(str, value)] = gender
+            if gender and text_value and len(_GENDER_SEEN) < _SEEN_MAX:
+                _GENDER_SEEN[value] = gender
         if not gender:
-            problems.add(f"gender {cell_text(value)!r} is not 남/여 or M/F", "gender_invalid", value=cell_text(value))
+            problems = _add(problems, f"gender {cell_text(value)!r} is not 남/여 or M/F", "gender_invalid",
+                            value=cell_text(value))
 
     grade: int | None = None
-    value = values.get("grade")
+    value = get("grade")
     if value is not None:
-        # A roster has a dozen distinct grades: remember the valid ones. Keyed by type too,
-        # so True (== 1) never reads as grade 1.
-        seen = _GRADE_SEEN.get((value.__class__, value))
+        kind = value.__class__
+        # A roster has a dozen distinct grades: remember the valid ones. Text, int and float
+        # only (never bool: True == 1), and 3 == 3.0 share a key because they give one grade.
+        seen = _GRADE_SEEN.get(value) if kind is float or kind is str or kind is int else None
         if seen is not None:
             grade, implied_type = seen
         else:
             try:
                 grade, implied_type = _grade(value)
             except _GradeInvalid as exc:
-                problems.add(str(exc), exc.code, value=exc.value)
+                problems = _add(problems, str(exc), exc.code, value=exc.value)
             else:
-                if len(_GRADE_SEEN) < _SEEN_MAX and value.__class__ in (str, int, float):
-                    _GRADE_SEEN[(value.__class__, value)] = (grade, implied_type)
+                if len(_GRADE_SEEN) < _SEEN_MAX and kind in (str, int, float):
+                    _GRADE_SEEN[value] = (grade, implied_type)
 
     texts = []
     for field, limit, label in _TEXT_FIELDS:
-        value = values.get(field)
-        text = "" if value is None else value.strip() if type(value) is str else cell_text(value)
+        value = get(field)
+        if value is None:
+            texts.append("")
+            continue
+        text = value.strip() if value.__class__ is str else cell_text(value)
         if len(text) > limit:
-            problems.add(f"{label} is longer than {limit} characters", "field_too_long", field=field, limit=limit)
+            problems = _add(problems, f"{label} is longer than {limit} characters", "field_too_long",
+                            field=field, limit=limit)
         # A roster repeats a few schools and classes 100,000 times: share one string.
         texts.append(intern(text) if len(text) <= _INTERN_MAX else text)
     school, school_type, class_name, major, memo = texts
 
-    if problems:
+    if problems is not None:
         shown = name if len(name) <= _NAME_MAX else name[:_NAME_MAX] + "…"
         return RowError(row=raw.row_number, name=shown, error="; ".join(problems.texts),
                         problems=tuple(problems.coded))
-    return StudentRow(
-        row=raw.row_number,
-        name=name,
-        parent_phone=parent_phone,
-        phone=phone,
-        school=school,
-        school_type=school_type or implied_type,
-        grade=grade,
-        class_name=class_name,
-        major=major,
-        gender=gender,
-        memo=memo,
-    )
+    return StudentRow(raw.row_number, name, parent_phone, phone, school, school_type or implied_type,
+                      grade, class_name, major, gender, memo)
 
 
 _NAME_MAX = MAX_LENGTHS["name"]
-# Valid grade and gender cells already normalised, by (type, value); bounded, so a file of
-# odd values cannot grow them without end.
-_GRADE_SEEN: dict[tuple[type, object], tuple[int, str]] = {}
-_GENDER_SEEN: dict[tuple[type, object], str] = {}
+# Valid grade cells (text or number) and gender cells (text) already normalised; bounded,
+# so a file of odd values cannot grow them without end.
+_GRADE_SEEN: dict[object, tuple[int, str]] = {}
+_GENDER_SEEN: dict[str, str] = {}
 _SEEN_MAX = 1000
 _INTERN_MAX = 100
 _TEXT_FIELDS = tuple(

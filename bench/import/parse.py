@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Benchmark reading + validating a roster (iterating parsing.Roster): this tree against a baseline.
+
+    .venv/bin/python bench/import/parse.py                       # 10,000 and 100,000 rows, 3 rounds
+    .venv/bin/python bench/import/parse.py --sizes 100000 --rounds 5 --baseline 0c97420
+
+The baseline is the parser of another commit (default: the last one before the streaming
+reader, python-calamine loading the whole sheet), exported with `git archive` into a
+temporary directory, so both are measured in the same run on the same files. Each
+measurement is a fresh subprocess: seconds to open the roster and iterate it to the end,
+and the growth of the process's peak RSS (VmHWM) over what it held once the parser was
+imported. No database: the parser is pure Python. Prints the median and the min-max of
+each, and the load average before and after. python-calamine comes with the bench extra.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+BASELINE = "0c97420"  # main before parsing/xlsx.py: calamine's reader, the validation of then
+
+MEASURE = """
+import json, sys, time
+def hwm():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+from academy.students.parsing import Roster, StudentRow
+before = hwm()
+started = time.perf_counter()
+roster = Roster(sys.argv[1])
+valid = sum(1 for item in roster if isinstance(item, StudentRow))
+seconds = time.perf_counter() - started
+print(json.dumps({"seconds": seconds, "peak_growth": hwm() - before, "total": roster.total, "valid": valid}))
+"""
+
+
+def measure(tree: Path, path: Path) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(tree), PYTHONHASHSEED="0")
+    out = subprocess.run([sys.executable, "-c", MEASURE, str(path)], env=env, cwd=tree,
+                         capture_output=True, text=True, timeout=600, check=True)
+    return json.loads(out.stdout)
+
+
+def load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--baseline", default=BASELINE, help="the commit to compare with")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+
+    sys.path.insert(0, str(ROOT))
+    from academy.testdata.roster import generate_rows, write_roster_xlsx
+
+    with tempfile.TemporaryDirectory(prefix="bench-parse-") as tmp:
+        base = Path(tmp) / "baseline"
+        base.mkdir()
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.baseline, "academy"],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+        trees = {f"baseline {args.baseline}": base, "this tree": ROOT}
+        files = {}
+        for size in sizes:
+            files[size] = write_roster_xlsx(Path(tmp) / f"roster-{size}.xlsx", generate_rows(size, seed=2024))
+
+        print(f"load average before: {load()}")
+        results: dict[tuple[int, str], list[dict]] = {}
+        for size in sizes:
+            for _ in range(args.rounds):
+                for name, tree in trees.items():  # interleaved: noise hits both alike
+                    result = measure(tree, files[size])
+                    if result["total"] != size:
+                        sys.exit(f"{name} read {result['total']} rows of {size}")
+                    results.setdefault((size, name), []).append(result)
+        print(f"load average after:  {load()}")
+
+        print(f"\nrows     reader                  seconds: median (min-max)    peak RSS growth MB: median (min-max)   valid")
+        for size in sizes:
+            medians = {}
+            for name in trees:
+                runs = results[(size, name)]
+                seconds = [run["seconds"] for run in runs]
+                growth = [run["peak_growth"] / 2**20 for run in runs]
+                medians[name] = statistics.median(seconds)
+                print(f"{size:<8,} {name:<23} {statistics.median(seconds):7.2f} ({min(seconds):.2f}-{max(seconds):.2f})"
+                      f"{'':13}{statistics.median(growth):7.1f} ({min(growth):.1f}-{max(growth):.1f})"
+                      f"{'':17}{runs[0]['valid']:,}")
+            base_name, this_name = trees
+            print(f"{'':9}this tree / baseline: {medians[this_name] / medians[base_name]:.2f}x time")
+
+
+if __name__ == "__main__":
+    main()
