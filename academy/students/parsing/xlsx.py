@@ -339,15 +339,18 @@ _SHEET_SCAN = re.compile(
 )
 _REF = re.compile(r"([A-Za-z]*)([0-9]*)")
 _UNSEEN = object()
-# The fast pass's findall: an ordinary cell (groups 1-6 as above, but the inline text keeps
-# its "</t>" so that it is never "" when present: findall gives "" for a group that did not
-# take part), a row start tag with r (7, and 8 "/" when empty), a row end tag (9), or any
-# other "<" (10).
+# The fast pass's findall: an ordinary cell (1 letters, 2 digits of its reference, 3 its
+# other attributes, 4 a <v>'s text or 5 a plain inline string, which keeps its "</t>" so that
+# it is never "" when present: findall gives "" for a group that did not take part), an
+# empty cell with r, a row start tag with r (6, and 7 "/" when empty), a row end tag (8),
+# or any other "<" (9).
 _FAST_SCAN = re.compile(
-    r"<c r=\"([A-Za-z]{1,3})([0-9]{1,7})\"(?: s=\"([0-9]+)\")?(?: t=\"([A-Za-z]+)\")?>"
-    r"(?:<v>([^<&]*)</v>|<is><t>([^<&]*</t>)</is>)</c>"
+    r"<c r=\"([A-Za-z]{1,3})([0-9]{1,7})\"([^<>]*)>(?:<v>([^<&]*)</v>|<is><t>([^<&]*</t>)</is>)</c>"
+    r"|<c r=\"[A-Za-z]{1,3}[0-9]{1,7}\"[^<>]*/>"
     r"|<row r=\"([0-9]{1,7})\"[^<>]*?(/?)>|(</row>)|(<)"
 )
+# What a cell's attributes (but r) make of its <v> (Sheet._cell_kind).
+_SHARED, _NUMBER, _DATED, _GENERAL = range(4)
 
 
 def _column(letters: str) -> int:
@@ -437,6 +440,17 @@ class Sheet:
                     kinds.append(_BUILTIN_FORMATS.get(fmt, _OTHER))
         return kinds
 
+    def _cell_kind(self, attrs: str) -> tuple:
+        """Return (kind, t, s, date format kind) for a cell's attributes other than r."""
+        found = _attrs(attrs)
+        kind, style = found.get("t"), found.get("s")
+        if kind == "s":
+            return _SHARED, kind, style, 0
+        if kind is None or kind == "n":
+            date_kind = self._kind(style)
+            return (_DATED if date_kind else _NUMBER), kind, style, date_kind
+        return _GENERAL, kind, style, 0
+
     def _kind(self, style: str | None) -> int:
         """Return the number format kind of a cell's s attribute."""
         if style is None:
@@ -524,10 +538,10 @@ class Sheet:
         st = _SheetState(keep)
         ready = st.ready
         strings = self._strings
-        style_kinds = self._style_kinds
         value_of = self._value
         date_of = self._date
         fields: dict[str, str | None] = {}  # cell reference letters -> field, None when not kept
+        kinds: dict[str, tuple] = {}  # a cell's other attributes -> what its value is
         exhausted = False
         while not st.done:
             piece = next(pieces, None)
@@ -547,7 +561,7 @@ class Sheet:
                 escaped = "_x00" in buf
                 out_row, cells = st.out_row, st.cells
                 digits_seen = ""
-                for letters, digits, style, kind, v, inline, row_r, _empty, row_end, _other in \
+                for letters, digits, attrs, v, inline, row_r, _empty, row_end, _other in \
                         _FAST_SCAN.findall(buf, 0, end):
                     if letters:
                         field = fields.get(letters, _UNSEEN)
@@ -561,31 +575,30 @@ class Sheet:
                                 value = _excel_text(value, True)
                             if not value or value.isspace():
                                 continue
-                        elif kind == "s":
-                            try:
-                                value = strings[int(v)]
-                            except (IndexError, ValueError):
-                                value = value_of(kind, style or None, v)
-                            if not value or value.isspace():
-                                continue
-                        elif kind == "n" or not kind:
-                            try:
-                                value = float(v)
-                            except ValueError:
-                                value = value_of(kind or None, style or None, v)
+                        else:
+                            kind = kinds.get(attrs)
+                            if kind is None:
+                                kind = kinds[attrs] = self._cell_kind(attrs)
+                            code = kind[0]
+                            if code == _SHARED:
+                                value = strings[int(v)] if v.isdigit() and int(v) < len(strings) \
+                                    else value_of(kind[1], kind[2], v)
+                                if value is None or not value or value.isspace():
+                                    continue
+                            elif code != _GENERAL and v:
+                                try:
+                                    value = float(v)
+                                except ValueError:
+                                    value = value_of(kind[1], kind[2], v)
+                                    if value is None or value.__class__ is str and (not value or value.isspace()):
+                                        continue
+                                else:
+                                    if code == _DATED:
+                                        value = date_of(value, kind[3])
+                            else:
+                                value = value_of(kind[1], kind[2], v)
                                 if value is None or value.__class__ is str and (not value or value.isspace()):
                                     continue
-                            else:
-                                if style:
-                                    date_kind = style_kinds.get(style)
-                                    if date_kind is None:
-                                        date_kind = self._kind(style)
-                                    if date_kind:
-                                        value = date_of(value, date_kind)
-                        else:
-                            value = value_of(kind, style or None, v)
-                            if value is None or value.__class__ is str and (not value or value.isspace()):
-                                continue
                         if digits != digits_seen:
                             digits_seen = digits
                             row = int(digits) - 1
@@ -595,8 +608,8 @@ class Sheet:
                                 cells = {}
                                 out_row = row
                         cells[field] = value
-                    elif row_end or row_r:
-                        continue
+                    elif not _other:
+                        continue  # a row tag, or an empty cell
                     else:
                         fast = False
                         break
@@ -606,7 +619,7 @@ class Sheet:
                 last = buf.rfind('<row r="', 0, end)
                 if last >= 0:
                     tag = _FAST_SCAN.match(buf, last)
-                    st.row_index = int(tag.group(7)) - (0 if tag.group(8) else 1)
+                    st.row_index = int(tag.group(6)) - (0 if tag.group(7) else 1)
                     if buf.rfind("</row>", 0, end) > last:
                         st.row_index += 1
                 st.col_index = 0

@@ -231,7 +231,8 @@ STYLES = (
 )
 HANDMADE = {
     "shared_strings": (
-        '<row r="1">' + "".join(f'<c r="{chr(65 + i)}1" t="s"><v>{i}</v></c>' for i in range(12)) + "</row>",
+        '<row r="1">' + "".join(f'<c r="{chr(65 + i)}1" t="s"><v>{i}</v></c>' for i in range(12))
+        + '<c r="M1" t="s"><v>x</v></c><c r="N1" s="1" t="s"><v>3</v></c></row>',
         {"shared": SHARED},
     ),
     "styles_dates_and_numbers": (
