@@ -7,8 +7,8 @@
 The baseline is the parser of another commit (default: the last one before the streaming
 reader, python-calamine loading the whole sheet), exported with `git archive` into a
 temporary directory, so both are measured in the same run on the same files. Each
-measurement is a fresh subprocess: seconds to open the roster and iterate it to the end,
-and the growth of the process's peak RSS (VmHWM) over what it held once the parser was
+measurement is a fresh subprocess: seconds (wall and the process's CPU) to open the roster
+and iterate it to the end, and the growth of the process's peak RSS (VmHWM) over what it held once the parser was
 imported. No database: the parser is pure Python. Prints the median and the min-max of
 each, and the load average before and after. python-calamine comes with the bench extra.
 """
@@ -36,11 +36,12 @@ def hwm():
                 return int(line.split()[1]) * 1024
 from academy.students.parsing import Roster, StudentRow
 before = hwm()
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 roster = Roster(sys.argv[1])
 valid = sum(1 for item in roster if isinstance(item, StudentRow))
-seconds = time.perf_counter() - started
-print(json.dumps({"seconds": seconds, "peak_growth": hwm() - before, "total": roster.total, "valid": valid}))
+seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_growth": hwm() - before,
+                  "total": roster.total, "valid": valid}))
 """
 
 
@@ -88,19 +89,21 @@ def main() -> None:
                     results.setdefault((size, name), []).append(result)
         print(f"load average after:  {load()}")
 
-        print(f"\nrows     reader                  seconds: median (min-max)    peak RSS growth MB: median (min-max)   valid")
+        print("\nrows     reader                   wall s: median (min-max)   CPU s: median (min-max)"
+              "   peak RSS growth MB: median (min-max)   valid")
         for size in sizes:
             medians = {}
             for name in trees:
                 runs = results[(size, name)]
-                seconds = [run["seconds"] for run in runs]
-                growth = [run["peak_growth"] / 2**20 for run in runs]
-                medians[name] = statistics.median(seconds)
-                print(f"{size:<8,} {name:<23} {statistics.median(seconds):7.2f} ({min(seconds):.2f}-{max(seconds):.2f})"
-                      f"{'':13}{statistics.median(growth):7.1f} ({min(growth):.1f}-{max(growth):.1f})"
-                      f"{'':17}{runs[0]['valid']:,}")
-            base_name, this_name = trees
-            print(f"{'':9}this tree / baseline: {medians[this_name] / medians[base_name]:.2f}x time")
+                columns = []
+                for key, scale in (("seconds", 1), ("cpu", 1), ("peak_growth", 2**20)):
+                    values = [run[key] / scale for run in runs]
+                    columns.append(f"{statistics.median(values):7.2f} ({min(values):.2f}-{max(values):.2f})")
+                medians[name] = {key: statistics.median(run[key] for run in runs) for key in ("seconds", "cpu")}
+                print(f"{size:<8,} {name:<23} {columns[0]:<26} {columns[1]:<26} {columns[2]:<38} {runs[0]['valid']:,}")
+            base, this = (medians[name] for name in trees)
+            print(f"{'':9}this tree / baseline: {this['seconds'] / base['seconds']:.2f}x wall, "
+                  f"{this['cpu'] / base['cpu']:.2f}x CPU")
 
 
 if __name__ == "__main__":

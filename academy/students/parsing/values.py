@@ -156,7 +156,18 @@ def validate_row(raw: RawRow) -> StudentRow | RowError:
         if value is None:
             texts.append("")
             continue
-        text = value.strip() if value.__class__ is str else cell_text(value)
+        kind = value.__class__
+        if kind is str:
+            text = value.strip()
+        elif kind is float or kind is int:
+            # A class or grade column of numbers repeats a few of them (never bools: True == 1).
+            text = _NUMBER_TEXT.get(value)
+            if text is None:
+                text = cell_text(value)
+                if len(_NUMBER_TEXT) < _SEEN_MAX:
+                    _NUMBER_TEXT[value] = text
+        else:
+            text = cell_text(value)
         if len(text) > limit:
             problems = _add(problems, f"{label} is longer than {limit} characters", "field_too_long",
                             field=field, limit=limit)
@@ -177,6 +188,7 @@ _NAME_MAX = MAX_LENGTHS["name"]
 # so a file of odd values cannot grow them without end.
 _GRADE_SEEN: dict[object, tuple[int, str]] = {}
 _GENDER_SEEN: dict[str, str] = {}
+_NUMBER_TEXT: dict[float | int, str] = {}  # 3 and 3.0 read "3" alike
 _SEEN_MAX = 1000
 _INTERN_MAX = 100
 _TEXT_FIELDS = tuple(

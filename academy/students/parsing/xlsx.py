@@ -334,18 +334,17 @@ _SHEET_START = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?sheetData\b[^>]*?(/?)>")
 # A whole cell as Excel and openpyxl write it (one <v>, or one plain inline <t>), else a token.
 _SHEET_SCAN = re.compile(
     r"<c r=\"([A-Za-z]{1,3})([0-9]{1,7})\"(?: s=\"([0-9]+)\")?(?: t=\"([A-Za-z]+)\")?>"
-    r"(?:<v>([^<&]*)</v>|<is><t>([^<&]*</t>)</is>)</c>|" + _TOKEN,
+    r"(?:<v>([^<&]*)</v>|<is><t>([^<&]*)</t></is>)</c>|" + _TOKEN,
     re.S,
 )
 _REF = re.compile(r"([A-Za-z]*)([0-9]*)")
-_UNSEEN = object()
 # The fast pass's findall: an ordinary cell (1 letters, 2 digits of its reference, 3 its
-# other attributes, 4 a <v>'s text or 5 a plain inline string, which keeps its "</t>" so that
-# it is never "" when present: findall gives "" for a group that did not take part), an
-# empty cell with r, a row start tag with r (6, and 7 "/" when empty), a row end tag (8),
-# or any other "<" (9).
+# other attributes, 4 a <v>'s text or 5 a plain inline string; findall gives "" for a group
+# that did not take part, and both are "" only for an empty value, which the data rows
+# leave out anyway), an empty cell with r, a row start tag with r (6, and 7 "/" when
+# empty), a row end tag (8), or any other "<" (9).
 _FAST_SCAN = re.compile(
-    r"<c r=\"([A-Za-z]{1,3})([0-9]{1,7})\"([^<>]*)>(?:<v>([^<&]*)</v>|<is><t>([^<&]*</t>)</is>)</c>"
+    r"<c r=\"([A-Za-z]{1,3})([0-9]{1,7})\"([^<>]*)>(?:<v>([^<&]*)</v>|<is><t>([^<&]*)</t></is>)</c>"
     r"|<c r=\"[A-Za-z]{1,3}[0-9]{1,7}\"[^<>]*/>"
     r"|<row r=\"([0-9]{1,7})\"[^<>]*?(/?)>|(</row>)|(<)"
 )
@@ -564,17 +563,20 @@ class Sheet:
                 for letters, digits, attrs, v, inline, row_r, _empty, row_end, _other in \
                         _FAST_SCAN.findall(buf, 0, end):
                     if letters:
-                        field = fields.get(letters, _UNSEEN)
-                        if field is _UNSEEN:
+                        try:
+                            field = fields[letters]
+                        except KeyError:
                             field = fields[letters] = keep.get(_column(letters))
                         if field is None:
                             continue
                         if inline:
-                            value = inline[:-4].strip(_WS)
+                            value = inline.strip(_WS)
                             if escaped:
                                 value = _excel_text(value, True)
                             if not value or value.isspace():
                                 continue
+                        elif not v:
+                            continue  # an empty value, or an empty inline string: blank
                         else:
                             kind = kinds.get(attrs)
                             if kind is None:
@@ -585,7 +587,7 @@ class Sheet:
                                     else value_of(kind[1], kind[2], v)
                                 if value is None or not value or value.isspace():
                                     continue
-                            elif code != _GENERAL and v:
+                            elif code != _GENERAL:
                                 try:
                                     value = float(v)
                                 except ValueError:
@@ -647,7 +649,7 @@ class Sheet:
             pos = match.end()
             letters, digits, style, kind, v, inline = match.group(1, 2, 3, 4, 5, 6)
             if letters is not None and st.cell is None:
-                value = _excel_text(inline[:-4], False) if inline is not None else self._value(kind, style, v)
+                value = _excel_text(inline, False) if inline is not None else self._value(kind, style, v)
                 col = _column(letters)
                 st.col_index = col + 1
                 if value is not None:

@@ -104,3 +104,12 @@ def test_remembered_grades_and_genders_answer_like_the_first_time() -> None:
         assert isinstance(row(grade=True), RowError)
         assert isinstance(row(grade=1.5), RowError) and isinstance(row(grade="고7"), RowError)
         assert isinstance(row(gender="기타"), RowError)
+
+
+def test_remembered_number_texts_answer_like_the_first_time() -> None:
+    def row(value):
+        return validate_row(RawRow(2, {"name": "a", "parent_phone": "01012345678", "class_name": value}))
+
+    for _ in range(2):  # the second pass reads what the first one remembered
+        assert [row(value).class_name for value in (3, 3.0, 2.5, True, 1, 10**17, 1e17)] == [
+            "3", "3", "2.5", "TRUE", "1", "100000000000000000", "100000000000000000"]
