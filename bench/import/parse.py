@@ -3,6 +3,11 @@
 
     .venv/bin/python bench/import/parse.py                       # 10,000 and 100,000 rows, 3 rounds
     .venv/bin/python bench/import/parse.py --sizes 100000 --rounds 5 --baseline 0c97420
+    .venv/bin/python bench/import/parse.py --shared-strings   # text as Excel saves it
+
+openpyxl writes every text cell as an inline string; Excel writes a shared strings table
+(one entry per distinct text) and cells that point into it. --shared-strings rewrites the
+generated files that way before measuring.
 
 The baseline is the parser of another commit (default: the last one before the streaming
 reader, python-calamine loading the whole sheet), exported with `git archive` into a
@@ -17,10 +22,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -52,6 +59,35 @@ def measure(tree: Path, path: Path) -> dict:
     return json.loads(out.stdout)
 
 
+_INLINE = re.compile(r'<c r="([A-Z]+[0-9]+)"( s="[0-9]+")? t="inlineStr"><is><t>([^<]*)</t></is></c>')
+_SHARED_REL = ('<Relationship Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+               'sharedStrings" Target="sharedStrings.xml" Id="rIdShared" /></Relationships>')
+
+
+def with_shared_strings(path: Path) -> Path:
+    """Rewrite a one-sheet workbook's inline strings as a shared strings table; return the new file."""
+    table: dict[str, int] = {}
+
+    def shared(match: re.Match[str]) -> str:
+        index = table.setdefault(match.group(3), len(table))
+        return f'<c r="{match.group(1)}"{match.group(2) or ""} t="s"><v>{index}</v></c>'
+
+    out = path.with_name(path.stem + "-shared.xlsx")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = _INLINE.sub(shared, data.decode()).encode()
+            elif info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.decode().replace("</Relationships>", _SHARED_REL).encode()
+            target.writestr(info.filename, data)
+        items = "".join(f"<si><t>{text}</t></si>" for text in table)  # the texts need no escaping
+        target.writestr("xl/sharedStrings.xml", (
+            '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
+            f'spreadsheetml/2006/main" count="{len(table)}" uniqueCount="{len(table)}">{items}</sst>'))
+    return out
+
+
 def load() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
@@ -61,6 +97,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--baseline", default=BASELINE, help="the commit to compare with")
+    parser.add_argument("--shared-strings", action="store_true", help="text cells as Excel writes them")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
 
@@ -77,7 +114,10 @@ def main() -> None:
         files = {}
         for size in sizes:
             files[size] = write_roster_xlsx(Path(tmp) / f"roster-{size}.xlsx", generate_rows(size, seed=2024))
+            if args.shared_strings:
+                files[size] = with_shared_strings(files[size])
 
+        print(f"text cells: {'a shared strings table (as Excel)' if args.shared_strings else 'inline (as openpyxl)'}")
         print(f"load average before: {load()}")
         results: dict[tuple[int, str], list[dict]] = {}
         for size in sizes:

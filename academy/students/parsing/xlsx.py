@@ -250,6 +250,9 @@ def _prolog_check(text: str) -> None:
 # --- shared strings ----------------------------------------------------------------------------
 
 _SST_START = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?sst\b[^>]*?(/?)>")
+# The plain items of a piece of the table (1 the text of <t>, 2 of a preserved <t>), or any
+# other "<" (3): one findall when there is none of those.
+_SST_FAST = re.compile(r"<si><t>([^<&]*)</t></si>|<si><t xml:space=\"preserve\">([^<&]*)</t></si>|(<)")
 _SST_SCAN = re.compile(
     r"<si><t>([^<&]*)</t></si>|<si><t xml:space=\"preserve\">([^<&]*)</t></si>|" + _TOKEN, re.S
 )
@@ -291,40 +294,73 @@ class _RichText:
 
 
 def _shared_strings(archive: zipfile.ZipFile, name: str | None) -> list[str]:
-    """Return the shared strings table of the workbook, [] without one."""
+    """Return the shared strings table of the workbook, [] without one.
+
+    A piece of plain items (<si><t>text</t></si>, what Excel writes for text without runs)
+    is read with one findall; a piece with anything else goes token by token.
+    """
     if name is None:
         return []
     strings: list[str] = []
     append = strings.append
     item: _RichText | None = None
+
+    def token(match: re.Match[str]) -> None:
+        nonlocal item
+        plain, preserved, closing, local, attrs, empty, text, cdata = match.groups()[:8]
+        if plain is not None:
+            append(_excel_text(_unescape(plain), False) if plain else plain)
+        elif preserved is not None:
+            append(_excel_text(preserved, True))
+        elif local is not None:
+            if local == "si":
+                if closing:
+                    if item is not None:
+                        append(item.value())
+                    item = None
+                elif empty:
+                    append("")
+                else:
+                    item = _RichText()
+            elif item is not None:
+                item.token(closing, local, attrs, empty)
+        elif item is not None:
+            if text is not None:
+                item.text(_unescape(text))
+            elif cdata is not None:
+                item.text(cdata)
+
     with archive.open(name) as member:
-        tokens = _tokens(member, _SST_START, _SST_SCAN)
-        if next(tokens)[0].group(1):  # <sst/>
+        pieces, buf, start = _part_start(member, _SST_START)
+        if start.group(1):  # <sst/>
             return strings
-        for matches in tokens:
-            for match in matches:
-                plain, preserved, closing, local, attrs, empty, text, cdata = match.groups()[:8]
-                if plain is not None:
-                    append(_excel_text(_unescape(plain), False) if plain else plain)
-                elif preserved is not None:
-                    append(_excel_text(preserved, True))
-                elif local is not None:
-                    if local == "si":
-                        if closing:
-                            if item is not None:
-                                append(item.value())
-                            item = None
-                        elif empty:
-                            append("")
-                        else:
-                            item = _RichText()
-                    elif item is not None:
-                        item.token(closing, local, attrs, empty)
-                elif item is not None:
-                    if text is not None:
-                        item.text(_unescape(text))
-                    elif cdata is not None:
-                        item.text(cdata)
+        for piece in itertools.chain(pieces, (None,)):
+            if piece is not None:
+                buf += piece
+                end = buf.rfind("</si>") + 5
+                if end == 4:
+                    end = buf.rfind(">") + 1
+            else:
+                end = len(buf)
+            found = _SST_FAST.findall(buf, 0, end) if item is None else [("", "", "<")]
+            if not any(other for _plain, _preserved, other in found):
+                escaped = "_x00" in buf
+                for plain, preserved, _other in found:
+                    text = preserved or plain.strip(_WS)
+                    append(_excel_text(text, True) if escaped and "_x00" in text else text)
+                buf = buf[end:]
+                continue
+            pos = 0
+            for match in _SST_SCAN.finditer(buf, 0, end):
+                if match.start() != pos:
+                    break
+                pos = match.end()
+                token(match)
+            buf = buf[pos:]
+            if len(buf) > _MAX_CARRY:
+                raise unreadable("a part has an unfinished or overlong XML construct")
+    if buf.strip() and not buf.lstrip().startswith("</"):
+        raise unreadable("bad or unfinished XML in the shared strings")
     return strings
 
 
@@ -583,9 +619,11 @@ class Sheet:
                                 kind = kinds[attrs] = self._cell_kind(attrs)
                             code = kind[0]
                             if code == _SHARED:
-                                value = strings[int(v)] if v.isdigit() and int(v) < len(strings) \
-                                    else value_of(kind[1], kind[2], v)
-                                if value is None or not value or value.isspace():
+                                try:
+                                    value = strings[int(v)] if v.isdigit() else value_of(kind[1], kind[2], v)
+                                except (IndexError, ValueError):
+                                    value = value_of(kind[1], kind[2], v)
+                                if not value or value.isspace():
                                     continue
                             elif code != _GENERAL:
                                 try:

@@ -336,6 +336,18 @@ def test_rows_split_across_pieces_of_the_stream(tmp_path: Path) -> None:
     _assert_same_as_calamine(path)
 
 
+def test_a_long_table_of_plain_shared_strings(tmp_path: Path) -> None:
+    # Plain items only, as Excel writes text without runs: the table's one-findall pass.
+    texts = [f"이름{n}" if n % 7 else f"  spaced {n}  " for n in range(4000)]
+    shared = "".join(f'<si><t xml:space="preserve">{text}</t></si>' if n % 11 == 0 else f"<si><t>{text}</t></si>"
+                     for n, text in enumerate(texts)) + "<si><t>line_x000D_break</t></si><si><t></t></si>"
+    rows = "".join(f'<row r="{n}"><c r="A{n}" t="s"><v>{n - 1}</v></c><c r="B{n}" s="0" t="s"><v>{4001 - n % 2}</v></c></row>'
+                   for n in range(1, 4001))
+    path = _handmade(tmp_path / "plain.xlsx", rows, shared=shared)
+
+    _assert_same_as_calamine(path)
+
+
 def test_the_roster_reader_gives_the_rows_calamine_gave(tmp_path: Path) -> None:
     path = write_roster_xlsx(tmp_path / "roster.xlsx",
                              generate_rows(2000, seed=7, invalid_every=9, duplicate_every=13))
