@@ -319,6 +319,16 @@ class _StringTable:
             self._joined.append("".join(self._items))
             self._items.clear()
 
+    def extend(self, items: list[str]) -> None:
+        """Append many items at once (a piece of plain items: no call per item)."""
+        if self._items:
+            self._joined.append("".join(self._items))
+            self._items.clear()
+        self._joined.append("".join(items))
+        self.ends.extend(itertools.accumulate(map(len, items), initial=self._size))
+        self.ends.pop(-len(items) - 1)  # accumulate repeats the start, already there
+        self._size = self.ends[-1]
+
     def finish(self) -> _StringTable:
         self._joined.append("".join(self._items))
         self.text = "".join(self._joined)
@@ -385,10 +395,11 @@ def _shared_strings(archive: zipfile.ZipFile, name: str | None) -> _StringTable:
                 end = len(buf)
             found = _SST_FAST.findall(buf, 0, end) if item is None else [("", "", "<")]
             if not any(other for _plain, _preserved, other in found):
-                escaped = "_x00" in buf
-                for plain, preserved, _other in found:
-                    text = preserved or plain.strip(_WS)
-                    append(_excel_text(text, True) if escaped and "_x00" in text else text)
+                texts = [preserved or plain.strip(_WS) for plain, preserved, _other in found]
+                if "_x00" in buf:
+                    texts = [_excel_text(text, True) if "_x00" in text else text for text in texts]
+                if texts:
+                    strings.extend(texts)
                 buf = buf[end:]
                 continue
             pos = 0
@@ -425,6 +436,7 @@ _FAST_SCAN = re.compile(
     r"|<c r=\"[A-Za-z]{1,3}[0-9]{1,7}\"[^<>]*/>"
     r"|<row r=\"([0-9]{1,7})\"[^<>]*?(/?)>|(</row>)|(<)"
 )
+_SHARED_SEEN_MAX = 4096
 # What a cell's attributes (but r) make of its <v> (Sheet._cell_kind).
 _SHARED, _NUMBER, _DATED, _GENERAL = range(4)
 
@@ -614,6 +626,9 @@ class Sheet:
         st = _SheetState(keep)
         ready = st.ready
         shared_text, shared_ends, shared_count = self._strings.text, self._strings.ends, len(self._strings)
+        # The first items the cells ask for, as str objects: a school or a class name comes
+        # back 100,000 times, and one object (its hash kept) beats a new slice each time.
+        shared_seen: dict[str, str] = {}
         value_of = self._value
         date_of = self._date
         fields: dict[str, str | None] = {}  # cell reference letters -> field, None when not kept
@@ -660,11 +675,15 @@ class Sheet:
                                 kind = kinds[attrs] = self._cell_kind(attrs)
                             code = kind[0]
                             if code == _SHARED:
-                                index = int(v) if v.isdigit() and v.isascii() else shared_count
-                                if index < shared_count:
-                                    value = shared_text[shared_ends[index]:shared_ends[index + 1]]
-                                else:
-                                    value = value_of(kind[1], kind[2], v)
+                                value = shared_seen.get(v)
+                                if value is None:
+                                    index = int(v) if v.isdigit() and v.isascii() else shared_count
+                                    if index < shared_count:
+                                        value = shared_text[shared_ends[index]:shared_ends[index + 1]]
+                                        if len(shared_seen) < _SHARED_SEEN_MAX:
+                                            shared_seen[v] = value
+                                    else:
+                                        value = value_of(kind[1], kind[2], v)
                                 if not value or value.isspace():
                                     continue
                             elif code != _GENERAL:
