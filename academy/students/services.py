@@ -32,8 +32,10 @@ from academy.tenants.models import Membership, Role, User
 from academy.tenants.services import users_deactivate
 
 IMPORT_JOB_TYPE = "excel_student_import"
-# Weights from the benchmark (bench/import): calamine reads the whole sheet first ("parsing"),
+# Step weights (bench/import): the file is checked and its header found first ("parsing"),
 # then rows are validated and written chunk by chunk ("validating" is the first chunk's).
+# Set when calamine read the whole sheet up front; the check is a smaller share since the
+# sheet streams (about 0.7 s of 18 s at 100,000 rows), so "parsing" ends early.
 IMPORT_STEPS = (("parsing", 0.15), ("validating", 0.05), ("creating students", 0.8))
 # One transaction per chunk: a bad chunk rolls back alone, and row locks stay short. Four
 # statements a chunk on PostgreSQL (BEGIN, SET CONSTRAINTS, the chunk's, COMMIT): 10,000

@@ -13,7 +13,8 @@ class ImportLimits:
     max_bytes: int = 20 * 1024 * 1024  # a 100,000-row roster is about 5 MB
     max_uncompressed: int = 200 * 1024 * 1024
     max_ratio: int = 100  # real sheets compress 5-20:1
-    # calamine allocates a dense rows x columns grid of 32-byte cells: 5M cells = 160 MB.
+    # The sheet's rows x columns grid: the bound a dense-grid reader (calamine: 32-byte cells,
+    # 5M cells = 160 MB) needed. The streaming reader does not, but the bound stays a sanity check.
     max_cells: int = 5_000_000
 
     @classmethod
