@@ -788,6 +788,8 @@ class Sheet:
                         st.rich = _RichText()
                 elif local == "v":
                     if closing:
+                        if not st.in_v:
+                            raise unreadable("a </v> without its <v> in the sheet")
                         st.in_v = False
                         cell[4] = self._value(cell[3], cell[2], "".join(cell[5]))
                     elif empty:

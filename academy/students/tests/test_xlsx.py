@@ -406,6 +406,7 @@ def test_a_billion_laughs_is_an_unreadable_file_not_a_memory_blow_up(part: str, 
     '<row r="1"><c r="A1" t="zz"><v>1</v></c></row>',
     '<row r="1"><c r="A1"><v>1</v></c><c r="B1" t="inlineStr"><is><t>unfinished',
     '<row r="1"><c r="1A"><v>1</v></c></row>',
+    '<row r="1"><c r="A1"><f>1+1</f></v></c></row>',  # a </v> without its <v>
 ])
 def test_bad_sheet_xml_is_an_unreadable_file(sheet_data: str, tmp_path: Path) -> None:
     path = _handmade(tmp_path / "bad.xlsx", "", sheet_xml=f"<worksheet {NS}><sheetData>{sheet_data}"
