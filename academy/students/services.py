@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Callable, Iterator, Protocol, Sequence
+from typing import Callable, Iterator, Protocol, Sequence, TypeVar
 
 import orjson
 import psycopg
@@ -30,6 +30,8 @@ from academy.students.selectors import student_identities_find
 from academy.tenants.activation import activation_codes_new
 from academy.tenants.models import Membership, Role, User
 from academy.tenants.services import users_deactivate
+
+_T = TypeVar("_T")
 
 IMPORT_JOB_TYPE = "excel_student_import"
 # Step weights (bench/import): the file is checked and its header found first ("parsing"),
@@ -384,11 +386,10 @@ class _PgChunk:
         }
         # In Django's atomic block (tests, a caller's transaction) the chunk is a savepoint.
         if connection.in_atomic_block:
-            self._begin, self._commit, self._rollback = (
-                "SAVEPOINT student_import_chunk", "RELEASE SAVEPOINT student_import_chunk",
-                "ROLLBACK TO SAVEPOINT student_import_chunk")
+            self._begin, self._commit = "SAVEPOINT student_import_chunk", "RELEASE SAVEPOINT student_import_chunk"
+            self._rollback = ("ROLLBACK TO SAVEPOINT student_import_chunk", self._commit)
         else:
-            self._begin, self._commit, self._rollback = "BEGIN", "COMMIT", "ROLLBACK"
+            self._begin, self._commit, self._rollback = "BEGIN", "COMMIT", ("ROLLBACK",)
         self._cursor: psycopg.Cursor | None = None
 
     def send(self) -> None:
@@ -415,9 +416,8 @@ class _PgChunk:
     def rollback(self) -> None:
         """End the failed chunk's transaction (after the pipeline's sync)."""
         with connection.wrap_database_errors:
-            connection.connection.execute(self._rollback, prepare=False)
-            if self._rollback.startswith("ROLLBACK TO"):
-                connection.connection.execute(self._commit, prepare=False)
+            for statement in self._rollback:
+                connection.connection.execute(statement, prepare=False)
 
     def report(self, answer: tuple, report: _Report) -> None:
         next_value, positions, restored, skipped = answer
@@ -435,32 +435,41 @@ def _write_pipelined(*, tenant_id: int, chunks: Iterator[list[StudentRow]], repo
                      on_written: Callable[[], None]) -> None:
     """Write the chunks one statement each, reading the next chunk while PostgreSQL writes one."""
     connection.ensure_connection()
-    pg = connection.connection
-    rows = next(chunks, None)
-    chunk = _PgChunk(tenant_id=tenant_id, rows=rows) if rows is not None else None
+
+    def following(rows: list[StudentRow] | None) -> _PgChunk | None:
+        return _PgChunk(tenant_id=tenant_id, rows=rows) if rows is not None else None
+
+    chunk = following(next(chunks, None))
     while chunk is not None:
-        following = answer = None
-        try:
-            with pg.pipeline():
-                chunk.send()
-                try:
-                    # The overlap: Python reads the next chunk and makes its codes and JSON
-                    # while PostgreSQL writes this one.
-                    rows = next(chunks, None)
-                    following = _PgChunk(tenant_id=tenant_id, rows=rows) if rows is not None else None
-                finally:
-                    answer = chunk.collect()
-        finally:
-            # After the pipeline's sync: a failed chunk's transaction is still open. Also when
-            # reading the next chunk raised (a file error), so the connection stays usable.
-            if isinstance(answer, DatabaseError):
-                chunk.rollback()
+        # The overlap: Python reads the next chunk and makes its codes and JSON while
+        # PostgreSQL writes this one.
+        answer, after = _chunk_write(chunk, meanwhile=lambda: following(next(chunks, None)))
         if isinstance(answer, DatabaseError):
             _chunk_retry(chunk, error=answer, report=report)
         else:
             chunk.report(answer, report)
         on_written()
-        chunk = following
+        chunk = after
+
+
+def _chunk_write(chunk: _PgChunk, *, meanwhile: Callable[[], _T] = lambda: None) -> tuple[tuple | DatabaseError, _T]:
+    """Send the chunk, run `meanwhile` while PostgreSQL writes it; return (answer or error, its result).
+
+    A failed chunk's transaction is ended after the pipeline's sync, also when `meanwhile`
+    raised (a file error), so the connection stays usable.
+    """
+    answer = None
+    try:
+        with connection.connection.pipeline():
+            chunk.send()
+            try:
+                result = meanwhile()
+            finally:
+                answer = chunk.collect()
+    finally:
+        if isinstance(answer, DatabaseError):
+            chunk.rollback()
+    return answer, result
 
 
 def _chunk_retry(chunk: _PgChunk, *, error: DatabaseError, report: _Report) -> None:
@@ -472,17 +481,15 @@ def _chunk_retry(chunk: _PgChunk, *, error: DatabaseError, report: _Report) -> N
     """
     active, deleted = _matches(tenant_id=chunk.tenant_id, rows=chunk.rows)
     if isinstance(error, IntegrityError):
-        new_count = sum(1 for row in chunk.rows if (row.name, row.parent_phone) not in active | deleted.keys())
+        known = active | deleted.keys()
+        new_count = sum(1 for row in chunk.rows if (row.name, row.parent_phone) not in known)
         if new_count:
             _ps_numbers_allocate(tenant_id=chunk.tenant_id, count=new_count)
         chunk = _PgChunk(tenant_id=chunk.tenant_id, rows=chunk.rows)
-        with connection.connection.pipeline():
-            chunk.send()
-            answer = chunk.collect()
+        answer, _ = _chunk_write(chunk)
         if not isinstance(answer, DatabaseError):
             chunk.report(answer, report)
             return
-        chunk.rollback()
         error = answer
     report.skipped_existing += sum(1 for row in chunk.rows if (row.name, row.parent_phone) in active)
     report.fail([row for row in chunk.rows if (row.name, row.parent_phone) not in active], _db_error(error))
