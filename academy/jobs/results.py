@@ -60,8 +60,11 @@ def _default(value: Any) -> Any:
 
 
 def result_dumps(value: Any) -> bytes:
-    """Encode a job result with orjson; an EncodedList goes in as its bytes, never decoded."""
-    return orjson.dumps(value, default=_default)
+    """Encode a job result with orjson; an EncodedList goes in as its bytes, never decoded.
+
+    Non-string keys become strings, as json.dumps (the JSONField's former encoder) made them.
+    """
+    return orjson.dumps(value, default=_default, option=orjson.OPT_NON_STR_KEYS)
 
 
 class ResultEncoder(DjangoJSONEncoder):

@@ -1,6 +1,7 @@
 """Writes of students: the Excel roster import and soft delete."""
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -356,6 +357,7 @@ SELECT (SELECT next_value FROM block), (SELECT array_agg(n ORDER BY n) FROM nw),
 """
 
 
+@functools.cache
 def _sql(template: str) -> str:
     quote = connection.ops.quote_name
     return template.format(

@@ -50,6 +50,14 @@ def test_a_job_stores_an_encoded_list_as_plain_json(tenant):
 
 
 @pytest.mark.django_db
+def test_a_result_with_number_keys_is_stored_as_json_dumps_stored_it(tenant):
+    job = Job.objects.create(tenant=tenant, job_type="short_answer_grading", result={"scores": {1: 0.5, 2: 1.0}})
+
+    job.refresh_from_db()
+    assert job.result == {"scores": {"1": 0.5, "2": 1.0}}
+
+
+@pytest.mark.django_db
 def test_the_redis_copy_of_the_result_leaves_the_detail_only_list_out(tenant):
     job = Job(tenant=tenant, job_type="excel_student_import",
               result={"created": 2, "failed": [], "accounts": encoded(ACCOUNTS[:2])})
